@@ -1,0 +1,282 @@
+/**
+ * The DDN refresh client: `POST {apiUrl}/gateway/auth/refresh` as a typed, retrying, deadline-bound
+ * Effect over the `HttpClient` and `Clock` services.
+ *
+ * Defaults: per-attempt timeout 3 s, at most 4 attempts, overall deadline 10 s, backoff from 100 ms
+ * doubling with jitter. 400/401 and other 4xx are never retried; connection errors, attempt
+ * timeouts, 408, 429 (honouring `Retry-After` when it fits the deadline), 500, 502, 503 and 504 are.
+ * Interrupting the caller aborts the HTTP request in flight.
+ *
+ * @since 0.1.0
+ */
+import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClientError from "@effect/platform/HttpClientError"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Clock from "effect/Clock"
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import { flow } from "effect/Function"
+import * as Layer from "effect/Layer"
+import * as Metric from "effect/Metric"
+import * as Option from "effect/Option"
+import * as ParseResult from "effect/ParseResult"
+import * as Redacted from "effect/Redacted"
+import { invalidReason } from "./internal/refreshTokenInput.js"
+import { parseRetryAfter } from "./internal/retryAfter.js"
+import { isTransient, retryPolicy, TransientFailure } from "./internal/retryPolicy.js"
+import {
+  InvalidInput,
+  RateLimited,
+  type RefreshError,
+  RefreshTokenExpired,
+  RefreshTokenInvalid,
+  UpstreamBadResponse,
+  UpstreamUnavailable
+} from "./RefreshError.js"
+import * as RefreshMetrics from "./RefreshMetrics.js"
+import { RefreshResponseBody, TokenGrant } from "./TokenGrant.js"
+
+/** The refresh client service. */
+export class DdnAuthClient extends Context.Tag("@ddn/auth/DdnAuthClient")<DdnAuthClient, Service>() {}
+
+/** What the client can do. */
+export interface Service {
+  /**
+   * Trades a refresh token for a new pair. Refuses bad input with `InvalidInput` before any call;
+   * never puts the token in an error, a log line or a span attribute.
+   */
+  readonly refresh: (refreshToken: Redacted.Redacted<string>) => Effect.Effect<TokenGrant, RefreshError>
+}
+
+/** How to reach DDN and how hard to try. */
+export interface Options {
+  /** Base URL of the DDN API, e.g. `https://api.example.com`; the endpoint path is appended. */
+  readonly apiUrl: string | URL
+  /** Overall deadline for one refresh, retries and waits included. Default 10 s. */
+  readonly deadline?: Duration.DurationInput | undefined
+  /** Timeout of each HTTP attempt. Default 3 s. */
+  readonly attemptTimeout?: Duration.DurationInput | undefined
+  /** Attempts in all, the first included. Default 4. */
+  readonly maxAttempts?: number | undefined
+  /** First backoff delay; later ones double, each jittered. Default 100 ms. */
+  readonly retryBaseDelay?: Duration.DurationInput | undefined
+}
+
+/** The defaults of `Options`. */
+export const defaults = {
+  deadline: Duration.seconds(10),
+  attemptTimeout: Duration.seconds(3),
+  maxAttempts: 4,
+  retryBaseDelay: Duration.millis(100)
+} as const
+
+/** The endpoint path, relative to `apiUrl`. */
+export const refreshPath = "/gateway/auth/refresh"
+
+const positiveMillis = (name: string, fallback: Duration.Duration) =>
+  Config.integer(name).pipe(
+    Config.validate({ message: "must be a positive integer (milliseconds)", validation: (n) => n > 0 }),
+    Config.map(Duration.millis),
+    Config.withDefault(fallback)
+  )
+
+/**
+ * `Options` from the environment: `DDN_API_URL` (required, http or https), `DDN_REFRESH_TIMEOUT_MS`
+ * (deadline, default 10000), `DDN_ATTEMPT_TIMEOUT_MS` (default 3000), `DDN_MAX_ATTEMPTS` (default 4).
+ */
+export const config: Config.Config<Options> = Config.all({
+  apiUrl: Config.url("DDN_API_URL").pipe(
+    Config.validate({
+      message: "must be an http:// or https:// URL",
+      validation: (url) => url.protocol === "http:" || url.protocol === "https:"
+    })
+  ),
+  deadline: positiveMillis("DDN_REFRESH_TIMEOUT_MS", defaults.deadline),
+  attemptTimeout: positiveMillis("DDN_ATTEMPT_TIMEOUT_MS", defaults.attemptTimeout),
+  maxAttempts: Config.integer("DDN_MAX_ATTEMPTS").pipe(
+    Config.validate({ message: "must be an integer from 1 to 10", validation: (n) => n >= 1 && n <= 10 }),
+    Config.withDefault(defaults.maxAttempts)
+  )
+})
+
+const attemptsByOutcome = {
+  "2xx": Metric.tagged(RefreshMetrics.upstreamAttempts, "outcome", "2xx"),
+  "3xx": Metric.tagged(RefreshMetrics.upstreamAttempts, "outcome", "3xx"),
+  "4xx": Metric.tagged(RefreshMetrics.upstreamAttempts, "outcome", "4xx"),
+  "5xx": Metric.tagged(RefreshMetrics.upstreamAttempts, "outcome", "5xx"),
+  timeout: Metric.tagged(RefreshMetrics.upstreamAttempts, "outcome", "timeout"),
+  transport: Metric.tagged(RefreshMetrics.upstreamAttempts, "outcome", "transport")
+}
+const statusClass = (status: number) =>
+  status >= 500 ? "5xx" : status >= 400 ? "4xx" : status >= 300 ? "3xx" : ("2xx" as const)
+
+const retriedStatuses = new Set([408, 429, 500, 502, 503, 504])
+
+/** Walks an error's `cause` chain for a Node system error code. */
+const systemErrorCode = (error: unknown): string | undefined => {
+  for (let current = error, depth = 0; current !== null && typeof current === "object" && depth < 4; depth++) {
+    const code = (current as { code?: unknown }).code
+    if (typeof code === "string") return code
+    current = (current as { cause?: unknown }).cause
+  }
+  return undefined
+}
+
+const transportFailure = (error: HttpClientError.HttpClientError) =>
+  new TransientFailure({
+    kind: "Transport",
+    retryAfter: Option.none(),
+    // A refused connection never delivered the request; anything else (reset, socket hang-up) may have.
+    reachedUpstream: systemErrorCode(error.cause) !== "ECONNREFUSED"
+  })
+
+/** Field paths of a decode failure, never the values that failed. */
+const issuePaths = (error: ParseResult.ParseError): ReadonlyArray<string> => [
+  ...new Set(
+    ParseResult.ArrayFormatter.formatErrorSync(error).map(
+      (issue) => `${issue.path.length === 0 ? "body" : issue.path.join(".")}: ${issue._tag}`
+    )
+  )
+]
+
+const decodeGrant = (response: HttpClientResponse.HttpClientResponse, receivedAt: number) =>
+  HttpClientResponse.schemaBodyJson(RefreshResponseBody)(response).pipe(
+    Effect.map((body) => TokenGrant.fromResponse(body, receivedAt)),
+    Effect.catchTags({
+      ParseError: (error) =>
+        Effect.fail(new UpstreamBadResponse({ status: response.status, issues: issuePaths(error) })),
+      ResponseError: (error) =>
+        error.cause instanceof SyntaxError
+          ? Effect.fail(new UpstreamBadResponse({ status: response.status, issues: ["body: not JSON"] }))
+          : Effect.fail(transportFailure(error))
+    })
+  )
+
+/** Reads and drops a body we do not need, so the keep-alive connection can be reused. */
+const discardBody = (response: HttpClientResponse.HttpClientResponse) =>
+  response.arrayBuffer.pipe(Effect.timeout(Duration.seconds(1)), Effect.ignore)
+
+/** Builds the client from `Options`; needs an `HttpClient`. */
+export const make = (options: Options): Effect.Effect<Service, never, HttpClient.HttpClient> =>
+  Effect.gen(function* () {
+    const deadline = Duration.decode(options.deadline ?? defaults.deadline)
+    const attemptTimeout = Duration.decode(options.attemptTimeout ?? defaults.attemptTimeout)
+    const maxAttempts = options.maxAttempts ?? defaults.maxAttempts
+    const baseDelay = Duration.decode(options.retryBaseDelay ?? defaults.retryBaseDelay)
+    const apiUrl = new URL(options.apiUrl).href.replace(/\/+$/, "")
+
+    const httpClient = (yield* HttpClient.HttpClient).pipe(
+      HttpClient.mapRequest(flow(HttpClientRequest.prependUrl(apiUrl), HttpClientRequest.acceptJson))
+    )
+
+    /** One HTTP attempt: a grant, a terminal `RefreshError`, or a `TransientFailure` to retry. */
+    const attempt = (request: HttpClientRequest.HttpClientRequest, attemptNumber: number) =>
+      httpClient.execute(request).pipe(
+        Effect.mapError(transportFailure),
+        Effect.flatMap((response) => {
+          const outcome = attemptsByOutcome[statusClass(response.status)]
+          return Effect.zipRight(
+            Metric.increment(outcome),
+            Effect.flatMap(Clock.currentTimeMillis, (receivedAt) => classify(response, receivedAt, attemptNumber))
+          )
+        }),
+        Effect.timeoutFail({
+          duration: attemptTimeout,
+          onTimeout: () => new TransientFailure({ kind: "Timeout", retryAfter: Option.none(), reachedUpstream: true })
+        }),
+        Effect.tapError((error) =>
+          isTransient(error) && error.kind !== "Status"
+            ? Metric.increment(error.kind === "Timeout" ? attemptsByOutcome.timeout : attemptsByOutcome.transport)
+            : Effect.void
+        )
+      )
+
+    const classify = (
+      response: HttpClientResponse.HttpClientResponse,
+      receivedAt: number,
+      attemptNumber: number
+    ): Effect.Effect<TokenGrant, RefreshError | TransientFailure> => {
+      const status = response.status
+      if (status >= 200 && status < 300) return decodeGrant(response, receivedAt)
+      const failure: RefreshError | TransientFailure =
+        status === 400
+          ? new RefreshTokenInvalid()
+          : status === 401
+            ? new RefreshTokenExpired()
+            : retriedStatuses.has(status)
+              ? new TransientFailure({
+                  kind: "Status",
+                  status,
+                  retryAfter: parseRetryAfter(response.headers["retry-after"], receivedAt),
+                  reachedUpstream: status !== 429
+                })
+              : new UpstreamUnavailable({ reason: "Status", status, attempts: attemptNumber })
+      return Effect.zipRight(discardBody(response), Effect.fail(failure))
+    }
+
+    const refresh = Effect.fn("DdnAuthClient.refresh")(function* (refreshToken: Redacted.Redacted<string>) {
+      const reason = invalidReason(Redacted.value(refreshToken))
+      if (reason !== undefined) return yield* new InvalidInput({ reason })
+
+      const request = HttpClientRequest.post(refreshPath).pipe(
+        HttpClientRequest.bodyUnsafeJson({ refreshToken: Redacted.value(refreshToken) })
+      )
+      const deadlineAt = (yield* Clock.currentTimeMillis) + Duration.toMillis(deadline)
+      let attempts = 0
+      let lastTransient: TransientFailure | undefined
+      let earlierAttemptMayHaveRotated = false
+
+      const oneAttempt = Effect.suspend(() => {
+        attempts += 1
+        const retry = attempts > 1 ? Metric.increment(RefreshMetrics.upstreamRetries) : Effect.void
+        return Effect.zipRight(retry, attempt(request, attempts))
+      }).pipe(
+        Effect.tapError((error) =>
+          Effect.sync(() => {
+            if (!isTransient(error)) return
+            lastTransient = error
+            earlierAttemptMayHaveRotated ||= error.reachedUpstream
+          })
+        )
+      )
+
+      const fromTransient = (failure: TransientFailure | undefined, reason: "Deadline" | undefined): RefreshError =>
+        failure?.status === 429
+          ? new RateLimited({ retryAfter: Option.getOrElse(failure.retryAfter, () => Duration.seconds(1)) })
+          : new UpstreamUnavailable({
+              reason: reason ?? failure?.kind ?? "Deadline",
+              attempts,
+              ...(failure?.status === undefined ? {} : { status: failure.status })
+            })
+
+      return yield* oneAttempt.pipe(
+        Effect.retry(retryPolicy({ baseDelay, maxAttempts, deadlineAt })),
+        Effect.catchIf(isTransient, (failure) => Effect.fail(fromTransient(failure, undefined))),
+        Effect.timeoutFail({ duration: deadline, onTimeout: () => fromTransient(lastTransient, "Deadline") }),
+        Effect.tapError((error) =>
+          error._tag === "RefreshTokenExpired" && earlierAttemptMayHaveRotated
+            ? Effect.logWarning(
+                "DDN answered 401 after an earlier attempt failed: the earlier attempt may have rotated the token"
+              ).pipe(Effect.annotateLogs({ attempts }))
+            : Effect.void
+        ),
+        Effect.ensuring(Effect.annotateCurrentSpan("ddn.attempts", attempts))
+      )
+    })
+
+    return DdnAuthClient.of({ refresh })
+  })
+
+/** The client as a layer, from explicit `Options`. */
+export const layer = (options: Options): Layer.Layer<DdnAuthClient, never, HttpClient.HttpClient> =>
+  Layer.effect(DdnAuthClient, make(options))
+
+/** The client as a layer, from a `Config` of `Options` (default: the `DDN_*` environment variables of `config`). */
+export const layerConfig = (
+  options: Config.Config<Options> = config
+): Layer.Layer<DdnAuthClient, ConfigError.ConfigError, HttpClient.HttpClient> =>
+  Layer.effect(DdnAuthClient, Effect.flatMap(options, make))

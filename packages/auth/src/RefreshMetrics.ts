@@ -1,0 +1,19 @@
+/**
+ * Effect metrics of the refresh client, for any exporter (the gateway renders them as Prometheus).
+ * Labels hold outcome classes only, never a token.
+ *
+ * @since 0.1.0
+ */
+import * as Metric from "effect/Metric"
+
+/** Upstream HTTP attempts, labelled `outcome`: a status class (`2xx`, `4xx`, `5xx`), `timeout` or `transport`. */
+export const upstreamAttempts = Metric.counter("ddn_upstream_attempts_total", {
+  description: "HTTP attempts made to the DDN refresh endpoint",
+  incremental: true
+})
+
+/** Attempts that were retries of an earlier transient failure. */
+export const upstreamRetries = Metric.counter("ddn_upstream_retries_total", {
+  description: "Retries of the DDN refresh endpoint after a transient failure",
+  incremental: true
+})

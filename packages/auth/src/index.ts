@@ -1,0 +1,10 @@
+/**
+ * `@ddn/auth`: the DDN token refresh as a typed, retrying, deadline-bound Effect.
+ *
+ * @since 0.1.0
+ */
+export * as DdnAuthClient from "./DdnAuthClient.js"
+export * as DdnAuthNode from "./DdnAuthNode.js"
+export * as RefreshError from "./RefreshError.js"
+export * as RefreshMetrics from "./RefreshMetrics.js"
+export * as TokenGrant from "./TokenGrant.js"

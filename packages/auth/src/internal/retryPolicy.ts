@@ -1,0 +1,50 @@
+import * as Clock from "effect/Clock"
+import * as Data from "effect/Data"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Schedule from "effect/Schedule"
+
+/**
+ * A failed attempt worth retrying: a connection error, a per-attempt timeout, or a 408/429/500/502/503/504.
+ * `reachedUpstream` is false only when the request certainly never arrived (connection refused, 429),
+ * so a later 401 can be told apart from a token that an earlier, lost attempt already rotated.
+ */
+export class TransientFailure extends Data.TaggedError("TransientFailure")<{
+  readonly kind: "Transport" | "Timeout" | "Status"
+  readonly status?: number
+  readonly retryAfter: Option.Option<Duration.Duration>
+  readonly reachedUpstream: boolean
+}> {}
+
+/** Whether an attempt's error may be retried. */
+export const isTransient = (error: unknown): error is TransientFailure => error instanceof TransientFailure
+
+/**
+ * Exponential backoff with jitter, at most `maxAttempts` attempts in all, retrying transient failures
+ * only. A `Retry-After` longer than the backoff replaces it, but only while it still fits before
+ * `deadlineAt` (epoch ms on the `Clock`); otherwise the retries stop at once instead of sleeping
+ * into the deadline.
+ */
+export const retryPolicy = (options: {
+  readonly baseDelay: Duration.Duration
+  readonly maxAttempts: number
+  readonly deadlineAt: number
+}) =>
+  Schedule.exponential(options.baseDelay).pipe(
+    Schedule.jittered,
+    Schedule.intersect(Schedule.recurs(options.maxAttempts - 1)),
+    Schedule.intersect(Schedule.identity<unknown>()),
+    Schedule.whileInputEffect((error: unknown) =>
+      !isTransient(error)
+        ? Effect.succeed(false)
+        : Option.match(error.retryAfter, {
+            onNone: () => Effect.succeed(true),
+            onSome: (wait) =>
+              Effect.map(Clock.currentTimeMillis, (now) => now + Duration.toMillis(wait) <= options.deadlineAt)
+          })
+    ),
+    Schedule.modifyDelay(([, error], delay) =>
+      isTransient(error) && Option.isSome(error.retryAfter) ? Duration.max(delay, error.retryAfter.value) : delay
+    )
+  )

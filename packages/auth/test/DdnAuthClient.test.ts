@@ -1,0 +1,361 @@
+import { describe, expect, it } from "@effect/vitest"
+import * as ConfigProvider from "effect/ConfigProvider"
+import * as DateTime from "effect/DateTime"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import * as Redacted from "effect/Redacted"
+import * as TestClock from "effect/TestClock"
+import * as Client from "../src/DdnAuthClient.js"
+import { DdnAuthClient } from "../src/DdnAuthClient.js"
+import { grantBody, mockUpstream, type Step } from "./utils/MockUpstream.js"
+
+const token = Redacted.make("rt-original")
+
+/** Runs one refresh against scripted steps, advancing the TestClock far enough for every retry and deadline. */
+const refreshWith = (steps: ReadonlyArray<Step>, options: Partial<Client.Options> = {}) =>
+  Effect.gen(function* () {
+    const upstream = mockUpstream(...steps)
+    const exit = yield* Effect.gen(function* () {
+      const client = yield* DdnAuthClient
+      const fiber = yield* Effect.fork(client.refresh(token))
+      yield* TestClock.adjust("30 seconds")
+      return yield* Fiber.await(fiber)
+    }).pipe(
+      Effect.provide(Client.layer({ apiUrl: "http://ddn.test/", ...options }).pipe(Layer.provide(upstream.layer)))
+    )
+    return { exit, calls: upstream.calls }
+  })
+
+const failureTag = (exit: Exit.Exit<unknown, { readonly _tag: string }>) =>
+  Exit.isFailure(exit) && exit.cause._tag === "Fail" ? exit.cause.error._tag : `not a failure: ${exit._tag}`
+
+const failure = <E>(exit: Exit.Exit<unknown, E>): E => {
+  if (Exit.isFailure(exit) && exit.cause._tag === "Fail") return exit.cause.error
+  throw new Error(`expected a typed failure, got ${String(exit)}`)
+}
+
+describe("DdnAuthClient", () => {
+  it.effect("200: decodes a redacted grant and sends the documented request", () =>
+    Effect.gen(function* () {
+      yield* TestClock.setTime(1_000_000)
+      const { exit, calls } = yield* refreshWith([{ status: 200, body: grantBody() }])
+      const grant = yield* exit
+      expect(Redacted.value(grant.accessToken)).toBe("access-1")
+      expect(Redacted.value(grant.refreshToken)).toBe("refresh-1")
+      expect(grant.expiresIn).toBe(3600)
+      expect(grant.tokenType).toBe("Bearer")
+      expect(DateTime.toEpochMillis(grant.expiresAt)).toBe(1_000_000 + 3_600_000)
+      expect(String(grant)).not.toContain("access-1")
+      expect(calls).toHaveLength(1)
+      expect(calls[0]!.method).toBe("POST")
+      expect(calls[0]!.url).toBe("http://ddn.test/gateway/auth/refresh")
+      expect(calls[0]!.headers["content-type"]).toBe("application/json")
+      expect(calls[0]!.headers.accept).toBe("application/json")
+      expect(calls[0]!.body).toEqual({ refreshToken: "rt-original" })
+    })
+  )
+
+  it.effect("expiresAt comes from the Clock at arrival, not from the upstream's clock", () =>
+    Effect.gen(function* () {
+      yield* TestClock.setTime(5_000)
+      const { exit } = yield* refreshWith([
+        { status: 200, body: { ...grantBody(), expiresIn: 60 }, headers: { date: "Thu, 01 Jan 2099 00:00:00 GMT" } }
+      ])
+      const grant = yield* exit
+      expect(DateTime.toEpochMillis(grant.expiresAt)).toBe(65_000)
+    })
+  )
+
+  it.effect("400 → RefreshTokenInvalid, one call", () =>
+    Effect.gen(function* () {
+      const { exit, calls } = yield* refreshWith([{ status: 400, body: { error: "invalid_request" } }])
+      expect(failureTag(exit)).toBe("RefreshTokenInvalid")
+      expect(calls).toHaveLength(1)
+    })
+  )
+
+  it.effect("401 → RefreshTokenExpired, one call", () =>
+    Effect.gen(function* () {
+      const { exit, calls } = yield* refreshWith([{ status: 401 }])
+      expect(failureTag(exit)).toBe("RefreshTokenExpired")
+      expect(calls).toHaveLength(1)
+    })
+  )
+
+  it.effect.each([403, 404, 405, 409, 413, 415, 422, 451])("%i is never retried", (status) =>
+    Effect.gen(function* () {
+      const { exit, calls } = yield* refreshWith([{ status }, { status: 200, body: grantBody() }])
+      const error = failure(exit)
+      expect(error).toMatchObject({ _tag: "UpstreamUnavailable", reason: "Status", status, attempts: 1 })
+      expect(calls).toHaveLength(1)
+    })
+  )
+
+  it.effect.each([408, 500, 502, 503, 504])("%i then success → the grant, after a retry", (status) =>
+    Effect.gen(function* () {
+      const { exit, calls } = yield* refreshWith([{ status }, { status: 200, body: grantBody(2) }])
+      const grant = yield* exit
+      expect(Redacted.value(grant.accessToken)).toBe("access-2")
+      expect(calls).toHaveLength(2)
+    })
+  )
+
+  it.effect("503 every time → UpstreamUnavailable after the attempt limit", () =>
+    Effect.gen(function* () {
+      const { exit, calls } = yield* refreshWith([{ status: 503 }])
+      expect(failure(exit)).toMatchObject({ _tag: "UpstreamUnavailable", reason: "Status", status: 503, attempts: 4 })
+      expect(calls).toHaveLength(4)
+    })
+  )
+
+  it.effect("maxAttempts bounds the attempts", () =>
+    Effect.gen(function* () {
+      const { exit, calls } = yield* refreshWith([{ status: 500 }], { maxAttempts: 2 })
+      expect(failure(exit)).toMatchObject({ _tag: "UpstreamUnavailable", attempts: 2 })
+      expect(calls).toHaveLength(2)
+    })
+  )
+
+  it.effect("429 with Retry-After waits that long, then succeeds", () =>
+    Effect.gen(function* () {
+      const upstream = mockUpstream(
+        { status: 429, headers: { "retry-after": "5" } },
+        { status: 200, body: grantBody() }
+      )
+      yield* Effect.gen(function* () {
+        const client = yield* DdnAuthClient
+        const fiber = yield* Effect.fork(client.refresh(token))
+        yield* TestClock.adjust("4 seconds")
+        expect(upstream.calls).toHaveLength(1)
+        yield* TestClock.adjust("1500 millis")
+        expect(upstream.calls).toHaveLength(2)
+        yield* Fiber.join(fiber)
+      }).pipe(Effect.provide(Client.layer({ apiUrl: "http://ddn.test" }).pipe(Layer.provide(upstream.layer))))
+    })
+  )
+
+  it.effect("429 with an HTTP-date Retry-After is honoured relative to the Clock", () =>
+    Effect.gen(function* () {
+      yield* TestClock.setTime(Date.parse("2030-01-01T00:00:00Z"))
+      const { exit, calls } = yield* refreshWith([
+        { status: 429, headers: { "retry-after": "Tue, 01 Jan 2030 00:00:02 GMT" } },
+        { status: 200, body: grantBody() }
+      ])
+      expect(Exit.isSuccess(exit)).toBe(true)
+      expect(calls).toHaveLength(2)
+    })
+  )
+
+  it.effect("429 whose Retry-After does not fit the deadline → RateLimited at once, carrying retryAfter", () =>
+    Effect.gen(function* () {
+      const { exit, calls } = yield* refreshWith([{ status: 429, headers: { "retry-after": "120" } }])
+      const error = failure(exit)
+      expect(error._tag).toBe("RateLimited")
+      if (error._tag === "RateLimited") expect(Duration.toSeconds(error.retryAfter)).toBe(120)
+      expect(calls).toHaveLength(1)
+    })
+  )
+
+  it.effect("429 without Retry-After: backoff retries, then RateLimited with a 1 s hint", () =>
+    Effect.gen(function* () {
+      const { exit, calls } = yield* refreshWith([{ status: 429 }])
+      const error = failure(exit)
+      expect(error._tag).toBe("RateLimited")
+      if (error._tag === "RateLimited") expect(Duration.toSeconds(error.retryAfter)).toBe(1)
+      expect(calls).toHaveLength(4)
+    })
+  )
+
+  it.effect("connection refused, then success → the grant", () =>
+    Effect.gen(function* () {
+      const { exit, calls } = yield* refreshWith(["refused", { status: 200, body: grantBody() }])
+      expect(Exit.isSuccess(exit)).toBe(true)
+      expect(calls).toHaveLength(2)
+    })
+  )
+
+  it.effect("connection refused every time → UpstreamUnavailable (Transport)", () =>
+    Effect.gen(function* () {
+      const { exit, calls } = yield* refreshWith(["refused"])
+      expect(failure(exit)).toMatchObject({ _tag: "UpstreamUnavailable", reason: "Transport", attempts: 4 })
+      expect(calls).toHaveLength(4)
+    })
+  )
+
+  it.effect("a per-attempt timeout aborts the attempt and retries", () =>
+    Effect.gen(function* () {
+      const upstream = mockUpstream("hang", { status: 200, body: grantBody() })
+      yield* Effect.gen(function* () {
+        const client = yield* DdnAuthClient
+        const fiber = yield* Effect.fork(client.refresh(token))
+        yield* TestClock.adjust("2999 millis")
+        expect(upstream.calls).toHaveLength(1)
+        expect(upstream.calls[0]!.signal.aborted).toBe(false)
+        yield* TestClock.adjust("1 second")
+        expect(upstream.calls[0]!.signal.aborted).toBe(true)
+        expect(upstream.calls).toHaveLength(2)
+        yield* Fiber.join(fiber)
+      }).pipe(Effect.provide(Client.layer({ apiUrl: "http://ddn.test" }).pipe(Layer.provide(upstream.layer))))
+    })
+  )
+
+  it.effect("the overall deadline bounds a hanging upstream", () =>
+    Effect.gen(function* () {
+      const upstream = mockUpstream("hang")
+      yield* Effect.gen(function* () {
+        const client = yield* DdnAuthClient
+        const fiber = yield* Effect.fork(client.refresh(token))
+        yield* TestClock.adjust("9 seconds")
+        expect(fiber.unsafePoll()).toBeNull()
+        yield* TestClock.adjust("1 second")
+        const exit = yield* Fiber.await(fiber)
+        expect(failure(exit)).toMatchObject({ _tag: "UpstreamUnavailable", reason: "Deadline" })
+        expect(upstream.calls.every((call) => call.signal.aborted)).toBe(true)
+      }).pipe(Effect.provide(Client.layer({ apiUrl: "http://ddn.test" }).pipe(Layer.provide(upstream.layer))))
+    })
+  )
+
+  it.effect("a shorter deadline wins over the attempt budget", () =>
+    Effect.gen(function* () {
+      const { exit, calls } = yield* refreshWith(["hang"], { deadline: "1 second" })
+      expect(failure(exit)).toMatchObject({ _tag: "UpstreamUnavailable", reason: "Deadline", attempts: 1 })
+      expect(calls).toHaveLength(1)
+    })
+  )
+
+  it.effect.each([
+    ["not JSON", { raw: "<html>oops</html>" }, "body: not JSON"],
+    ["wrong types", { status: 200, body: { ...grantBody(), expiresIn: "soon" } }, "expiresIn: Type"],
+    [
+      "missing field",
+      { status: 200, body: { accessToken: "a", expiresIn: 1, tokenType: "Bearer" } },
+      "refreshToken: Missing"
+    ],
+    ["empty token", { status: 200, body: { ...grantBody(), accessToken: "" } }, "accessToken: Refinement"],
+    ["negative expiresIn", { status: 200, body: { ...grantBody(), expiresIn: -5 } }, "expiresIn: Refinement"],
+    ["an array", { status: 200, body: [grantBody()] }, "body: Type"],
+    ["201 empty body", { status: 201 }, "body: Type"]
+  ] as const)("2xx with %s → UpstreamBadResponse, not retried", ([, step, issue]) =>
+    Effect.gen(function* () {
+      const { exit, calls } = yield* refreshWith([step as Step, { status: 200, body: grantBody() }])
+      const error = failure(exit)
+      expect(error._tag).toBe("UpstreamBadResponse")
+      if (error._tag === "UpstreamBadResponse") expect(error.issues).toContain(issue)
+      expect(calls).toHaveLength(1)
+    })
+  )
+
+  it.effect("interrupting the caller aborts the request in flight", () =>
+    Effect.gen(function* () {
+      const upstream = mockUpstream("hang")
+      yield* Effect.gen(function* () {
+        const client = yield* DdnAuthClient
+        const fiber = yield* Effect.fork(client.refresh(token))
+        yield* TestClock.adjust("10 millis")
+        expect(upstream.calls).toHaveLength(1)
+        yield* Fiber.interrupt(fiber)
+        expect(upstream.calls[0]!.signal.aborted).toBe(true)
+        yield* TestClock.adjust("30 seconds")
+        expect(upstream.calls).toHaveLength(1)
+      }).pipe(Effect.provide(Client.layer({ apiUrl: "http://ddn.test" }).pipe(Layer.provide(upstream.layer))))
+    })
+  )
+
+  it.effect.each([
+    ["empty", "", "Empty"],
+    ["blank", "   ", "Empty"],
+    ["over 8 KiB", "x".repeat(8 * 1024 + 1), "TooLong"],
+    ["over 8 KiB in UTF-8", "é".repeat(4097), "TooLong"],
+    ["a newline", "abc\ndef", "ControlCharacters"],
+    ["a NUL", "abc\u0000", "ControlCharacters"],
+    ["DEL", "abc\u007f", "ControlCharacters"],
+    ["a C1 control", "abc\u0085", "ControlCharacters"]
+  ] as const)("InvalidInput for %s makes no call", ([, input, reason]) =>
+    Effect.gen(function* () {
+      const upstream = mockUpstream({ status: 200, body: grantBody() })
+      const exit = yield* Effect.flatMap(DdnAuthClient, (client) => client.refresh(Redacted.make(input))).pipe(
+        Effect.provide(Client.layer({ apiUrl: "http://ddn.test" }).pipe(Layer.provide(upstream.layer))),
+        Effect.exit
+      )
+      expect(failure(exit)).toMatchObject({ _tag: "InvalidInput", reason })
+      expect(upstream.calls).toHaveLength(0)
+    })
+  )
+
+  it.effect("exactly 8 KiB is accepted", () =>
+    Effect.gen(function* () {
+      const upstream = mockUpstream({ status: 200, body: grantBody() })
+      yield* Effect.flatMap(DdnAuthClient, (client) => client.refresh(Redacted.make("x".repeat(8192)))).pipe(
+        Effect.provide(Client.layer({ apiUrl: "http://ddn.test" }).pipe(Layer.provide(upstream.layer)))
+      )
+      expect(upstream.calls).toHaveLength(1)
+    })
+  )
+
+  it.effect("a 401 after a lost attempt warns that the token may have been rotated", () =>
+    Effect.gen(function* () {
+      const lines: Array<string> = []
+      const capture = Logger.replace(
+        Logger.defaultLogger,
+        Logger.make(({ logLevel, message }) => lines.push(`${logLevel.label} ${String(message)}`))
+      )
+      const { exit } = yield* refreshWith([{ status: 503 }, { status: 401 }]).pipe(Effect.provide(capture))
+      expect(failureTag(exit)).toBe("RefreshTokenExpired")
+      expect(lines.some((line) => line.startsWith("WARN") && line.includes("may have rotated"))).toBe(true)
+    })
+  )
+
+  it.effect("a 401 after a refused connection does not warn", () =>
+    Effect.gen(function* () {
+      const lines: Array<string> = []
+      const capture = Logger.replace(
+        Logger.defaultLogger,
+        Logger.make(({ message }) => lines.push(String(message)))
+      )
+      const { exit } = yield* refreshWith(["refused", { status: 401 }]).pipe(Effect.provide(capture))
+      expect(failureTag(exit)).toBe("RefreshTokenExpired")
+      expect(lines.some((line) => line.includes("may have rotated"))).toBe(false)
+    })
+  )
+
+  describe("layerConfig", () => {
+    const fromEnv = (env: Record<string, string>) =>
+      Effect.gen(function* () {
+        const upstream = mockUpstream({ status: 200, body: grantBody() })
+        return yield* Effect.flatMap(DdnAuthClient, (client) => client.refresh(token)).pipe(
+          Effect.provide(Client.layerConfig().pipe(Layer.provide(upstream.layer))),
+          Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env)))),
+          Effect.as(upstream.calls[0]?.url),
+          Effect.flip,
+          Effect.map(String),
+          Effect.orElseSucceed(() => `ok ${upstream.calls[0]?.url}`)
+        )
+      })
+
+    it.effect("reads DDN_API_URL", () =>
+      Effect.gen(function* () {
+        expect(yield* fromEnv({ DDN_API_URL: "https://ddn.example/base" })).toBe(
+          "ok https://ddn.example/base/gateway/auth/refresh"
+        )
+      })
+    )
+
+    it.effect.each([
+      [{}, "DDN_API_URL"],
+      [{ DDN_API_URL: "ftp://x" }, "DDN_API_URL"],
+      [{ DDN_API_URL: "not a url" }, "DDN_API_URL"],
+      [{ DDN_API_URL: "http://x", DDN_REFRESH_TIMEOUT_MS: "soon" }, "DDN_REFRESH_TIMEOUT_MS"],
+      [{ DDN_API_URL: "http://x", DDN_REFRESH_TIMEOUT_MS: "0" }, "DDN_REFRESH_TIMEOUT_MS"],
+      [{ DDN_API_URL: "http://x", DDN_ATTEMPT_TIMEOUT_MS: "-1" }, "DDN_ATTEMPT_TIMEOUT_MS"],
+      [{ DDN_API_URL: "http://x", DDN_MAX_ATTEMPTS: "0" }, "DDN_MAX_ATTEMPTS"]
+    ] as const)("a bad environment names the variable: %o", ([env, name]) =>
+      Effect.gen(function* () {
+        expect(yield* fromEnv(env)).toContain(name)
+      })
+    )
+  })
+})
