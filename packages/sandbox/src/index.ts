@@ -1,0 +1,10 @@
+/** Scripted and probabilistic fault injection for the refresh endpoint. */
+export * as Faults from "./Faults.js"
+/** HS256 signing and verification of the sandbox's access tokens. */
+export * as Jwt from "./Jwt.js"
+/** The sandbox's settings, their defaults, and how the standalone server reads them from the environment. */
+export * as SandboxOptions from "./SandboxOptions.js"
+/** The HTTP server, its in-process `start`, and the `Sandbox` service and layer. */
+export * as SandboxServer from "./SandboxServer.js"
+/** The in-memory token state machine: sessions, rotation, reuse detection. */
+export * as TokenAuthority from "./TokenAuthority.js"
