@@ -1,4 +1,7 @@
 import { defineProject, mergeConfig } from "vitest/config"
 import { shared } from "../vitest.shared.js"
 
-export default mergeConfig(shared, defineProject({ test: { name: "e2e", include: ["**/*.test.ts"], exclude: ["node_modules/**", "bench/**"] } }))
+export default mergeConfig(
+  shared,
+  defineProject({ test: { name: "e2e", include: ["**/*.test.ts"], exclude: ["node_modules/**", "bench/**"] } })
+)
