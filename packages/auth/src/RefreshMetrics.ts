@@ -17,3 +17,15 @@ export const upstreamRetries = Metric.counter("ddn_upstream_retries_total", {
   description: "Retries of the DDN refresh endpoint after a transient failure",
   incremental: true
 })
+
+/** Refreshes that joined a refresh of the same token already in flight, instead of calling the upstream. */
+export const coalesced = Metric.counter("ddn_refresh_coalesced_total", {
+  description: "Refreshes that shared an in-flight upstream call for the same refresh token",
+  incremental: true
+})
+
+/** Refreshes answered from the reuse window, without an upstream call. */
+export const reused = Metric.counter("ddn_refresh_reused_total", {
+  description: "Refreshes answered from the reuse window without an upstream call",
+  incremental: true
+})

@@ -5,6 +5,7 @@
  */
 export * as DdnAuthClient from "./DdnAuthClient.js"
 export * as DdnAuthNode from "./DdnAuthNode.js"
+export * as RefreshCoordinator from "./RefreshCoordinator.js"
 export * as RefreshError from "./RefreshError.js"
 export * as RefreshMetrics from "./RefreshMetrics.js"
 export * as TokenGrant from "./TokenGrant.js"

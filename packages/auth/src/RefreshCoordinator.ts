@@ -1,0 +1,142 @@
+/**
+ * Coordinates refreshes of the same refresh token: concurrent calls share one upstream call
+ * (single-flight), and a successful grant is kept for a short reuse window and returned again if the
+ * same token is resubmitted — the answer to lost responses and racing tabs that would otherwise
+ * spend a single-use token twice and lose the session.
+ *
+ * Defaults: reuse window 10 s (`DDN_REUSE_WINDOW_MS`, 0 disables), at most 100,000 kept grants
+ * (`DDN_REUSE_MAX_ENTRIES`, least recently used evicted first). Entries are keyed by an HMAC of the
+ * token with a per-process secret, never by the token. Failures are never kept.
+ *
+ * @since 0.1.0
+ */
+import { createHmac, randomBytes } from "node:crypto"
+import * as Clock from "effect/Clock"
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as FiberId from "effect/FiberId"
+import * as Layer from "effect/Layer"
+import * as Metric from "effect/Metric"
+import * as Redacted from "effect/Redacted"
+import { DdnAuthClient } from "./DdnAuthClient.js"
+import { LruCache } from "./internal/lruCache.js"
+import { invalidReason } from "./internal/refreshTokenInput.js"
+import { InvalidInput, type RefreshError } from "./RefreshError.js"
+import * as RefreshMetrics from "./RefreshMetrics.js"
+import type { TokenGrant } from "./TokenGrant.js"
+
+/** The coordinator service: the same `refresh` as `DdnAuthClient`, coordinated. */
+export class RefreshCoordinator extends Context.Tag("@ddn/auth/RefreshCoordinator")<RefreshCoordinator, Service>() {}
+
+/**
+ * What the coordinator does. A shared-store implementation (several gateway instances) provides the
+ * same interface.
+ */
+export interface Service {
+  /**
+   * Refreshes `refreshToken` at most once per reuse window. Callers of the same token share the
+   * outcome; an upstream call, once started, runs to the end even if every caller goes away, so
+   * its grant is there for the resubmission.
+   */
+  readonly refresh: (refreshToken: Redacted.Redacted<string>) => Effect.Effect<TokenGrant, RefreshError>
+}
+
+/** Coordinator settings. */
+export interface Options {
+  /** How long a successful grant is returned again for the same refresh token. Default 10 s; zero disables. */
+  readonly reuseWindow?: Duration.DurationInput | undefined
+  /** Most grants kept at once; the least recently used go first. Default 100,000. */
+  readonly maxEntries?: number | undefined
+  /** HMAC key for entry keys. Default: 32 random bytes per process. */
+  readonly keySecret?: Redacted.Redacted<string | Uint8Array> | undefined
+}
+
+/** The defaults of `Options`. */
+export const defaults = { reuseWindow: Duration.seconds(10), maxEntries: 100_000 } as const
+
+/** `Options` from `DDN_REUSE_WINDOW_MS` (default 10000, 0 disables) and `DDN_REUSE_MAX_ENTRIES` (default 100000). */
+export const config: Config.Config<Options> = Config.all({
+  reuseWindow: Config.integer("DDN_REUSE_WINDOW_MS").pipe(
+    Config.validate({ message: "must be a non-negative integer (milliseconds)", validation: (n) => n >= 0 }),
+    Config.map(Duration.millis),
+    Config.withDefault(defaults.reuseWindow)
+  ),
+  maxEntries: Config.integer("DDN_REUSE_MAX_ENTRIES").pipe(
+    Config.validate({ message: "must be a positive integer", validation: (n) => n > 0 }),
+    Config.withDefault(defaults.maxEntries)
+  )
+})
+
+/** The in-memory coordinator, for one process. Needs `DdnAuthClient`; in-flight refreshes end with the scope. */
+export const make = (options: Options = {}) =>
+  Effect.gen(function* () {
+    const client = yield* DdnAuthClient
+    const scope = yield* Effect.scope
+    const reuseWindowMillis = Duration.toMillis(Duration.decode(options.reuseWindow ?? defaults.reuseWindow))
+    const secret = options.keySecret === undefined ? randomBytes(32) : Redacted.value(options.keySecret)
+    const keyOf = (token: string) => createHmac("sha256", secret).update(token).digest("base64url")
+
+    const recent = new LruCache<TokenGrant>(options.maxEntries ?? defaults.maxEntries)
+    const inFlight = new Map<string, Deferred.Deferred<TokenGrant, RefreshError>>()
+
+    /** The upstream call and its bookkeeping: keep a success for the window, then release the waiters. */
+    const settle = (
+      key: string,
+      token: Redacted.Redacted<string>,
+      deferred: Deferred.Deferred<TokenGrant, RefreshError>
+    ) =>
+      client.refresh(token).pipe(
+        Effect.tap((grant) =>
+          reuseWindowMillis > 0
+            ? Effect.map(Clock.currentTimeMillis, (now) => recent.set(key, grant, now + reuseWindowMillis, now))
+            : Effect.void
+        ),
+        Effect.exit,
+        Effect.flatMap((exit) => {
+          inFlight.delete(key)
+          return Deferred.done(deferred, exit)
+        })
+      )
+
+    const refresh = Effect.fn("RefreshCoordinator.refresh")(function* (refreshToken: Redacted.Redacted<string>) {
+      const raw = Redacted.value(refreshToken)
+      const reason = invalidReason(raw)
+      if (reason !== undefined) return yield* new InvalidInput({ reason })
+      const key = keyOf(raw)
+
+      if (reuseWindowMillis > 0) {
+        const kept = recent.get(key, yield* Clock.currentTimeMillis)
+        if (kept !== undefined) {
+          yield* Metric.increment(RefreshMetrics.reused)
+          return kept
+        }
+      }
+      let deferred = inFlight.get(key)
+      if (deferred === undefined) {
+        // Registered before the next yield, so every later caller of this token finds it.
+        deferred = Deferred.unsafeMake<TokenGrant, RefreshError>(FiberId.none)
+        inFlight.set(key, deferred)
+        // Forked into the coordinator's scope: no caller's interruption cuts a rotation short.
+        yield* Effect.forkIn(settle(key, refreshToken, deferred), scope)
+      } else {
+        yield* Metric.increment(RefreshMetrics.coalesced)
+      }
+      return yield* Deferred.await(deferred)
+    })
+
+    return RefreshCoordinator.of({ refresh })
+  })
+
+/** The in-memory coordinator as a layer. */
+export const layerMemory = (options: Options = {}): Layer.Layer<RefreshCoordinator, never, DdnAuthClient> =>
+  Layer.scoped(RefreshCoordinator, make(options))
+
+/** The in-memory coordinator from a `Config` of `Options` (default: `DDN_REUSE_WINDOW_MS`, `DDN_REUSE_MAX_ENTRIES`). */
+export const layerMemoryConfig = (
+  options: Config.Config<Options> = config
+): Layer.Layer<RefreshCoordinator, ConfigError.ConfigError, DdnAuthClient> =>
+  Layer.scoped(RefreshCoordinator, Effect.flatMap(options, make))
