@@ -15,6 +15,7 @@ import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
+import * as DateTime from "effect/DateTime"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -27,7 +28,7 @@ import { LruCache } from "./internal/lruCache.js"
 import { invalidReason } from "./internal/refreshTokenInput.js"
 import { InvalidInput, type RefreshError } from "./RefreshError.js"
 import * as RefreshMetrics from "./RefreshMetrics.js"
-import type { TokenGrant } from "./TokenGrant.js"
+import { TokenGrant } from "./TokenGrant.js"
 
 /** The coordinator service: the same `refresh` as `DdnAuthClient`, coordinated. */
 export class RefreshCoordinator extends Context.Tag("@ddn/auth/RefreshCoordinator")<RefreshCoordinator, Service>() {}
@@ -71,6 +72,38 @@ export const config: Config.Config<Options> = Config.all({
   )
 })
 
+/**
+ * A grant as kept in the reuse window: flat strings and numbers. `Redacted` values live in a
+ * process-wide `WeakMap`, which would cost more than the tokens themselves at 100,000 entries.
+ */
+interface KeptGrant {
+  readonly accessToken: string
+  readonly refreshToken: string
+  readonly expiresIn: number
+  readonly tokenType: string
+  readonly expiresAtMillis: number
+}
+
+const keep = (grant: TokenGrant): KeptGrant => ({
+  accessToken: Redacted.value(grant.accessToken),
+  refreshToken: Redacted.value(grant.refreshToken),
+  expiresIn: grant.expiresIn,
+  tokenType: grant.tokenType,
+  expiresAtMillis: DateTime.toEpochMillis(grant.expiresAt)
+})
+
+const restore = (kept: KeptGrant): TokenGrant =>
+  new TokenGrant(
+    {
+      accessToken: Redacted.make(kept.accessToken),
+      refreshToken: Redacted.make(kept.refreshToken),
+      expiresIn: kept.expiresIn,
+      tokenType: kept.tokenType,
+      expiresAt: DateTime.unsafeMake(kept.expiresAtMillis)
+    },
+    true
+  )
+
 /** The in-memory coordinator, for one process. Needs `DdnAuthClient`; in-flight refreshes end with the scope. */
 export const make = (options: Options = {}) =>
   Effect.gen(function* () {
@@ -80,7 +113,7 @@ export const make = (options: Options = {}) =>
     const secret = options.keySecret === undefined ? randomBytes(32) : Redacted.value(options.keySecret)
     const keyOf = (token: string) => createHmac("sha256", secret).update(token).digest("base64url")
 
-    const recent = new LruCache<TokenGrant>(options.maxEntries ?? defaults.maxEntries)
+    const recent = new LruCache<KeptGrant>(options.maxEntries ?? defaults.maxEntries)
     const inFlight = new Map<string, Deferred.Deferred<TokenGrant, RefreshError>>()
 
     /** The upstream call and its bookkeeping: keep a success for the window, then release the waiters. */
@@ -92,7 +125,7 @@ export const make = (options: Options = {}) =>
       client.refresh(token).pipe(
         Effect.tap((grant) =>
           reuseWindowMillis > 0
-            ? Effect.map(Clock.currentTimeMillis, (now) => recent.set(key, grant, now + reuseWindowMillis, now))
+            ? Effect.map(Clock.currentTimeMillis, (now) => recent.set(key, keep(grant), now + reuseWindowMillis, now))
             : Effect.void
         ),
         Effect.exit,
@@ -112,7 +145,7 @@ export const make = (options: Options = {}) =>
         const kept = recent.get(key, yield* Clock.currentTimeMillis)
         if (kept !== undefined) {
           yield* Metric.increment(RefreshMetrics.reused)
-          return kept
+          return restore(kept)
         }
       }
       let deferred = inFlight.get(key)

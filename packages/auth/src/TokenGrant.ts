@@ -38,10 +38,8 @@ export class TokenGrant extends Schema.Class<TokenGrant>("TokenGrant")({
 }) {
   /** Builds a grant from a decoded body and the `Clock` time (epoch ms) the response arrived. */
   static fromResponse(body: RefreshResponseBody, receivedAtMillis: number): TokenGrant {
-    return new TokenGrant({
-      ...body,
-      expiresAt: DateTime.unsafeMake(receivedAtMillis + body.expiresIn * 1000)
-    })
+    // The body was just decoded with the same field schemas: no need to validate it twice.
+    return new TokenGrant({ ...body, expiresAt: DateTime.unsafeMake(receivedAtMillis + body.expiresIn * 1000) }, true)
   }
 
   /** Time left before the access token expires, at `nowMillis`; zero once expired. */
