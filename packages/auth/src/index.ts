@@ -3,9 +3,12 @@
  *
  * @since 0.1.0
  */
+export * as AuthorizedHttpClient from "./AuthorizedHttpClient.js"
 export * as DdnAuthClient from "./DdnAuthClient.js"
 export * as DdnAuthNode from "./DdnAuthNode.js"
 export * as RefreshCoordinator from "./RefreshCoordinator.js"
 export * as RefreshError from "./RefreshError.js"
 export * as RefreshMetrics from "./RefreshMetrics.js"
 export * as TokenGrant from "./TokenGrant.js"
+export * as TokenSession from "./TokenSession.js"
+export * as TokenStore from "./TokenStore.js"
