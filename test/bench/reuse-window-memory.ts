@@ -48,8 +48,6 @@ const program = Effect.gen(function* () {
   console.log(
     `${entries} kept grants: ${(after - before).toFixed(1)} MiB of heap (${perEntry.toFixed(0)} bytes per entry)`
   )
-}).pipe(
-  Effect.provide(RefreshCoordinator.layerMemory({ reuseWindow: "1 hour" }).pipe(Layer.provide(upstream)))
-)
+}).pipe(Effect.provide(RefreshCoordinator.layerMemory({ reuseWindow: "1 hour" }).pipe(Layer.provide(upstream))))
 
 Effect.runPromise(program)

@@ -1,0 +1,119 @@
+/**
+ * A whole gateway in this process: runtime, schema, yoga, metrics and HTTP server, wired once.
+ * `main.ts` uses it for the process; tests use it in-process.
+ *
+ * @since 0.1.0
+ */
+import { DdnAuthClient } from "@ddn/auth"
+import * as Cause from "effect/Cause"
+import * as Duration from "effect/Duration"
+import * as Exit from "effect/Exit"
+import * as LogLevel from "effect/LogLevel"
+import * as Metric from "effect/Metric"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import type * as GatewayConfig from "./GatewayConfig.js"
+import * as GatewayLogger from "./GatewayLogger.js"
+import * as GatewayRuntime from "./GatewayRuntime.js"
+import * as GraphqlSchema from "./GraphqlSchema.js"
+import * as GraphqlServer from "./GraphqlServer.js"
+import * as HttpServer from "./HttpServer.js"
+import * as Metrics from "./Metrics.js"
+import * as Readiness from "./Readiness.js"
+import * as RefreshResult from "./RefreshResult.js"
+
+/** A running gateway. */
+export interface Gateway {
+  /** Base URL with the actual port, e.g. `http://127.0.0.1:4000`. */
+  readonly url: string
+  /** The GraphQL endpoint, `${url}/graphql`. */
+  readonly graphqlUrl: string
+  readonly port: number
+  /** The DDN API the gateway talks to. */
+  readonly apiUrl: string
+  /**
+   * Graceful shutdown: stop accepting, let in-flight requests finish (up to the grace period),
+   * dispose the runtime (closing the upstream pool), flush the logs. Idempotent.
+   */
+  readonly close: () => Promise<void>
+}
+
+/** Start-up options beyond the config. */
+export interface Options {
+  /** The DDN API to use; default `config.ddnApiUrl` (one of the two is required). */
+  readonly apiUrl?: URL | string | undefined
+  /** Where log lines go; default stdout. */
+  readonly logSink?: GatewayLogger.Sink | undefined
+  /** Pre-fills GraphiQL's variables (the embedded sandbox's demo session). */
+  readonly demoRefreshToken?: string | undefined
+  /** Wraps the core client, e.g. to inject a defect in a test. */
+  readonly decorateClient?: ((client: DdnAuthClient.Service) => DdnAuthClient.Service) | undefined
+}
+
+/** Starts a gateway from `config`; rejects if the port cannot be bound. */
+export const start = async (config: GatewayConfig.GatewayConfig, options: Options = {}): Promise<Gateway> => {
+  const apiUrl = options.apiUrl ?? Option.getOrUndefined(config.ddnApiUrl)
+  if (apiUrl === undefined) throw new Error("Gateway.start: no DDN API URL (set DDN_API_URL or pass apiUrl)")
+  const logger = GatewayLogger.make({ level: config.logLevel, sink: options.logSink })
+  const runtime = GatewayRuntime.make(config, apiUrl, logger)
+
+  try {
+    const core = await runtime.runPromise(DdnAuthClient.DdnAuthClient)
+    const client = options.decorateClient?.(core) ?? core
+    const metrics = Metrics.make(() => runtime.runSync(Metric.snapshot))
+
+    const refresh = async (token: string, signal: AbortSignal): Promise<RefreshResult.Resolution> => {
+      const startedAt = performance.now()
+      const exit = await runtime.runPromiseExit(client.refresh(Redacted.make(token)), { signal })
+      const resolution = RefreshResult.fromExit(exit)
+      metrics.observeRefresh(resolution.outcome, (performance.now() - startedAt) / 1000)
+      if (resolution.outcome === "internal" && Exit.isFailure(exit) && logger.isEnabled(LogLevel.Error)) {
+        if (!Cause.isInterruptedOnly(exit.cause)) {
+          logger.log(LogLevel.Error, "refresh failed unexpectedly", { cause: Cause.pretty(exit.cause) })
+        }
+      }
+      return resolution
+    }
+
+    const yoga = GraphqlServer.make({
+      schema: GraphqlSchema.make({ refresh }),
+      config,
+      logger,
+      demoRefreshToken: options.demoRefreshToken
+    })
+    const server = await HttpServer.listen({
+      host: config.host,
+      port: config.port,
+      logger,
+      varyOrigin: config.corsOrigins.length > 0,
+      handlers: {
+        graphql: (request, response, requestState) => yoga.handle(request, response, { requestState }),
+        metrics: async () => ({ contentType: metrics.contentType, body: await metrics.render() }),
+        ready: Readiness.make(apiUrl)
+      }
+    })
+
+    let closing: Promise<void> | undefined
+    const close = () => {
+      closing ??= (async () => {
+        await server.close(Duration.toMillis(config.shutdownGrace))
+        await yoga.dispose()
+        await runtime.dispose()
+        logger.flush()
+      })()
+      return closing
+    }
+
+    return {
+      url: server.url,
+      graphqlUrl: `${server.url}${GraphqlServer.endpoint}`,
+      port: server.port,
+      apiUrl: String(apiUrl),
+      close
+    }
+  } catch (error) {
+    await runtime.dispose()
+    logger.flush()
+    throw error
+  }
+}

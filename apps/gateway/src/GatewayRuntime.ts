@@ -1,0 +1,53 @@
+/**
+ * The one `ManagedRuntime` of a gateway process: the core's `DdnAuthClient` over a pooled keep-alive
+ * undici `HttpClient`, and the gateway's JSON logger at `LOG_LEVEL`. Built once at start-up, disposed
+ * on shutdown (which closes the upstream connection pool). Tracing is off until an exporter is wired
+ * in (e.g. `@effect/opentelemetry`), since unexported spans cost CPU on every refresh.
+ *
+ * @since 0.1.0
+ */
+import { DdnAuthClient } from "@ddn/auth"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import * as ManagedRuntime from "effect/ManagedRuntime"
+import * as Option from "effect/Option"
+import type * as GatewayConfig from "./GatewayConfig.js"
+import * as GatewayLogger from "./GatewayLogger.js"
+
+/** The services a gateway runtime provides. */
+export type Services = DdnAuthClient.DdnAuthClient
+
+/** The runtime's type. */
+export type GatewayRuntime = ManagedRuntime.ManagedRuntime<Services, never>
+
+/** The client's options from the config, talking to `apiUrl`. */
+export const clientOptions = (config: GatewayConfig.GatewayConfig, apiUrl: URL | string): DdnAuthClient.Options => ({
+  apiUrl,
+  deadline: config.refreshTimeout,
+  attemptTimeout: Option.getOrUndefined(config.attemptTimeout),
+  maxAttempts: Option.getOrUndefined(config.maxAttempts)
+})
+
+/** The runtime's layer: the client over `NodeHttpClient.layerUndici`, logging through `logger` at its level. */
+export const layer = (
+  config: GatewayConfig.GatewayConfig,
+  apiUrl: URL | string,
+  logger: GatewayLogger.GatewayLogger
+): Layer.Layer<Services> =>
+  Layer.mergeAll(
+    DdnAuthClient.layer(clientOptions(config, apiUrl)).pipe(Layer.provide(NodeHttpClient.layerUndici)),
+    Logger.replace(Logger.defaultLogger, GatewayLogger.effectLogger(logger)),
+    Logger.minimumLogLevel(logger.level),
+    // Every refresh's Exit is mapped by the gateway; the runtime's "unhandled error" line would be noise.
+    Layer.setUnhandledErrorLogLevel(Option.none()),
+    // No tracer is exported yet, so spans would be built and dropped: about a fifth of a refresh's CPU.
+    Layer.setTracerEnabled(false)
+  )
+
+/** Makes the runtime; its layer is built on first use (the gateway forces that at start-up). */
+export const make = (
+  config: GatewayConfig.GatewayConfig,
+  apiUrl: URL | string,
+  logger: GatewayLogger.GatewayLogger
+): GatewayRuntime => ManagedRuntime.make(layer(config, apiUrl, logger))

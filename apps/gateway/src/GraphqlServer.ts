@@ -1,0 +1,88 @@
+/**
+ * The graphql-yoga instance serving `/graphql`: the schema, the hardening plugins, yoga's parse and
+ * validation caches (on by default), errors masked without detail, and GraphiQL with a ready example
+ * operation outside production. Built once per process.
+ *
+ * @since 0.1.0
+ */
+import type { GraphQLSchema } from "graphql"
+import { createYoga, type GraphiQLOptions, type YogaServerInstance } from "graphql-yoga"
+import type * as GatewayConfig from "./GatewayConfig.js"
+import * as GatewayLogger from "./GatewayLogger.js"
+import * as Hardening from "./Hardening.js"
+import * as RefreshResult from "./RefreshResult.js"
+import type * as RequestLog from "./RequestLog.js"
+
+/** The path of the GraphQL endpoint. */
+export const endpoint = "/graphql"
+
+/** What the HTTP layer hands yoga with each request. */
+export interface ServerContext {
+  readonly requestState: RequestLog.RequestState
+}
+
+/** The yoga instance's type. */
+export type GraphqlServer = YogaServerInstance<ServerContext, object>
+
+/** The operation GraphiQL opens with. */
+export const exampleOperation = `# Trade a refresh token for a new pair. In sandbox mode the variables below hold the
+# demo refresh token printed at start-up; it is single-use, so paste the new
+# refreshToken from the answer to refresh again.
+mutation Refresh($refreshToken: String!) {
+  refreshToken(refreshToken: $refreshToken) {
+    __typename
+    ... on TokenPair {
+      accessToken
+      refreshToken
+      expiresIn
+      tokenType
+      expiresAt
+    }
+    ... on RefreshTokenRejected {
+      reason
+      message
+    }
+  }
+}
+`
+
+/** GraphiQL's settings; `demoRefreshToken` pre-fills the variables (sandbox mode only). */
+export const graphiql = (demoRefreshToken: string | undefined): GraphiQLOptions => ({
+  title: "DDN gateway",
+  defaultQuery: exampleOperation,
+  defaultTabs: [
+    {
+      query: exampleOperation,
+      variables: JSON.stringify({ refreshToken: demoRefreshToken ?? "<refresh token>" }, null, 2)
+    }
+  ],
+  defaultEditorToolsVisibility: "variables",
+  shouldPersistHeaders: false
+})
+
+/** What the yoga instance is built from. */
+export interface Options {
+  readonly schema: GraphQLSchema
+  readonly config: GatewayConfig.GatewayConfig
+  readonly logger: GatewayLogger.GatewayLogger
+  /** Pre-fills GraphiQL's variables; only for the embedded sandbox's demo session. */
+  readonly demoRefreshToken?: string | undefined
+}
+
+/** Builds the yoga instance. */
+export const make = (options: Options): GraphqlServer =>
+  createYoga<ServerContext>({
+    schema: options.schema,
+    graphqlEndpoint: endpoint,
+    logging: GatewayLogger.yogaLogger(options.logger),
+    maskedErrors: { isDev: false, errorMessage: RefreshResult.messages.internal },
+    graphiql: options.config.production ? false : graphiql(options.demoRefreshToken),
+    landingPage: false,
+    batching: false,
+    multipart: false,
+    // HttpServer enforces the 64 KiB limit on the streamed bytes and hands yoga a buffered body;
+    // yoga's own limiter would wrap that buffer in a stream pipeline on every request.
+    maxRequestBodySize: false,
+    cors: Hardening.cors(options.config.corsOrigins),
+    plugins: Hardening.plugins({ production: options.config.production })
+  })

@@ -1,0 +1,229 @@
+/**
+ * The gateway's `node:http` server: routes (`/graphql` to yoga, `/healthz`, `/readyz`, `/metrics`),
+ * the 64 KiB body limit enforced on the streamed bytes before yoga sees a request, `no-store`
+ * headers and a request id on every `/graphql` response, one log line per request, and graceful
+ * shutdown (stop accepting, let in-flight requests finish within a grace period, close connections).
+ *
+ * @since 0.1.0
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
+import type { AddressInfo } from "node:net"
+import { Readable } from "node:stream"
+import * as LogLevel from "effect/LogLevel"
+import type * as GatewayLogger from "./GatewayLogger.js"
+import * as Hardening from "./Hardening.js"
+import * as RequestLog from "./RequestLog.js"
+
+/**
+ * A request whose body the server has already read: yoga takes `body` as is. An empty body is an
+ * empty stream, since yoga would otherwise wait on the request stream that was already consumed.
+ */
+export type BufferedRequest = IncomingMessage & { body?: Buffer | Readable }
+
+/** What the routes are served by. */
+export interface Handlers {
+  /** Serves `/graphql`; the body, if any, is already buffered on `request.body`. */
+  readonly graphql: (request: BufferedRequest, response: ServerResponse, state: RequestLog.RequestState) => unknown
+  /** The Prometheus text for `/metrics`. */
+  readonly metrics: () => Promise<{ readonly contentType: string; readonly body: string }>
+  /** Whether the upstream answers, for `/readyz`. */
+  readonly ready: () => Promise<boolean>
+}
+
+/** Where to listen and what to serve. */
+export interface Options {
+  readonly host: string
+  readonly port: number
+  readonly logger: GatewayLogger.GatewayLogger
+  readonly handlers: Handlers
+  /** Adds `Vary: Origin` to `/graphql` responses (when CORS is configured). */
+  readonly varyOrigin: boolean
+}
+
+/** A listening server. */
+export interface HttpServer {
+  /** Base URL, e.g. `http://127.0.0.1:4000`, with the actual port. */
+  readonly url: string
+  readonly port: number
+  /** Requests being handled right now. */
+  readonly inFlight: () => number
+  /**
+   * Stops accepting connections, answers `/healthz` and `/readyz` with 503, lets in-flight requests
+   * finish for up to `graceMs` (default 10 s), then closes every connection. Idempotent.
+   */
+  readonly close: (graceMs?: number) => Promise<void>
+}
+
+const json = "application/json; charset=utf-8"
+
+const send = (response: ServerResponse, status: number, contentType: string, body: string): void => {
+  if (response.headersSent || response.destroyed) return
+  response.statusCode = status
+  response.setHeader("content-type", contentType)
+  response.setHeader("content-length", Buffer.byteLength(body))
+  response.end(body)
+}
+
+const bodies = {
+  healthy: JSON.stringify({ status: "ok" }),
+  ready: JSON.stringify({ status: "ready" }),
+  notReady: JSON.stringify({ status: "upstream_unavailable" }),
+  shuttingDown: JSON.stringify({ status: "shutting_down" }),
+  notFound: JSON.stringify({ error: "not_found", message: "No such route" }),
+  internal: JSON.stringify({ error: "internal", message: "Internal server error" }),
+  tooLarge: JSON.stringify({
+    errors: [
+      {
+        message: `The request body exceeds ${Hardening.maxBodyBytes} bytes`,
+        extensions: { code: "PAYLOAD_TOO_LARGE" }
+      }
+    ]
+  })
+}
+
+const methodNotAllowed = (response: ServerResponse, allow: string) => {
+  response.setHeader("allow", allow)
+  send(response, 405, json, JSON.stringify({ error: "method_not_allowed", message: `Allowed: ${allow}` }))
+}
+
+const knownPaths = new Set(["/graphql", "/healthz", "/readyz", "/metrics"])
+
+const formatHost = (host: string): string =>
+  host === "0.0.0.0" ? "127.0.0.1" : host === "::" ? "[::1]" : host.includes(":") ? `[${host}]` : host
+
+/** Starts listening; rejects if the port cannot be bound. */
+export const listen = (options: Options): Promise<HttpServer> => {
+  const { logger, handlers } = options
+  const active = new Set<ServerResponse>()
+  let shuttingDown = false
+  let closing: Promise<void> | undefined
+
+  const tooLarge = (request: IncomingMessage, response: ServerResponse) => {
+    response.setHeader("connection", "close")
+    send(response, 413, json, bodies.tooLarge)
+    request.resume()
+  }
+
+  /** Reads the body, counting the bytes as they stream in, then hands the request to yoga. */
+  const graphql = (request: BufferedRequest, response: ServerResponse, state: RequestLog.RequestState) => {
+    for (const name in Hardening.noStoreHeaders) response.setHeader(name, Hardening.noStoreHeaders[name]!)
+    if (options.varyOrigin) response.setHeader("vary", "Origin")
+    const method = request.method
+    if (method === "GET" || method === "HEAD" || method === "OPTIONS") return handlers.graphql(request, response, state)
+    const declared = Number(request.headers["content-length"])
+    if (declared > Hardening.maxBodyBytes) return tooLarge(request, response)
+
+    const chunks: Array<Buffer> = []
+    let size = 0
+    const cleanup = () => {
+      request.off("data", onData)
+      request.off("end", onEnd)
+      request.off("error", cleanup)
+    }
+    const onData = (chunk: Buffer) => {
+      size += chunk.length
+      if (size <= Hardening.maxBodyBytes) return void chunks.push(chunk)
+      cleanup()
+      tooLarge(request, response)
+    }
+    const onEnd = () => {
+      cleanup()
+      request.body = size === 0 ? Readable.from([]) : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)
+      return handlers.graphql(request, response, state)
+    }
+    request.on("data", onData)
+    request.on("end", onEnd)
+    request.on("error", cleanup)
+  }
+
+  const probe = (response: ServerResponse) => {
+    if (shuttingDown) return send(response, 503, json, bodies.shuttingDown)
+    handlers.ready().then(
+      (ready) => send(response, ready ? 200 : 503, json, ready ? bodies.ready : bodies.notReady),
+      () => send(response, 503, json, bodies.notReady)
+    )
+  }
+
+  const metrics = (response: ServerResponse) =>
+    handlers.metrics().then(
+      ({ contentType, body }) => send(response, 200, contentType, body),
+      () => send(response, 500, json, bodies.internal)
+    )
+
+  const route = (request: IncomingMessage, response: ServerResponse, path: string, state: RequestLog.RequestState) => {
+    const readOnly = request.method === "GET" || request.method === "HEAD"
+    switch (path) {
+      case "/graphql":
+        return graphql(request, response, state)
+      case "/healthz":
+        if (!readOnly) return methodNotAllowed(response, "GET, HEAD")
+        return shuttingDown ? send(response, 503, json, bodies.shuttingDown) : send(response, 200, json, bodies.healthy)
+      case "/readyz":
+        return readOnly ? probe(response) : methodNotAllowed(response, "GET, HEAD")
+      case "/metrics":
+        return readOnly ? metrics(response) : methodNotAllowed(response, "GET, HEAD")
+      default:
+        return send(response, 404, json, bodies.notFound)
+    }
+  }
+
+  const server = createServer({ keepAliveTimeout: 5_000, headersTimeout: 10_000, requestTimeout: 30_000 })
+
+  server.on("request", (request: IncomingMessage, response: ServerResponse) => {
+    const state = RequestLog.start()
+    const path = RequestLog.pathOf(request.url ?? "/")
+    response.setHeader(RequestLog.requestIdHeader, state.id)
+    if (shuttingDown) response.setHeader("connection", "close")
+    active.add(response)
+    response.once("close", () => {
+      active.delete(response)
+      RequestLog.write(
+        logger,
+        state,
+        { method: request.method ?? "", path: knownPaths.has(path) ? path : "(unmatched)" },
+        { status: response.statusCode, finished: response.writableFinished }
+      )
+      if (shuttingDown) server.closeIdleConnections()
+    })
+    try {
+      const pending = route(request, response, path, state)
+      if (pending instanceof Promise) pending.catch(() => send(response, 500, json, bodies.internal))
+    } catch {
+      send(response, 500, json, bodies.internal)
+    }
+  })
+  server.on("clientError", (_error, socket) => {
+    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n")
+    else socket.destroy()
+  })
+
+  const close = (graceMs = 10_000): Promise<void> => {
+    closing ??= new Promise<void>((resolve) => {
+      shuttingDown = true
+      if (logger.isEnabled(LogLevel.Info)) logger.log(LogLevel.Info, "shutting down", { inFlight: active.size })
+      for (const response of active) if (!response.headersSent) response.setHeader("connection", "close")
+      const deadline = setTimeout(() => {
+        if (logger.isEnabled(LogLevel.Warning) && active.size > 0) {
+          logger.log(LogLevel.Warning, "grace period over, closing connections", { inFlight: active.size })
+        }
+        server.closeAllConnections()
+      }, graceMs)
+      deadline.unref()
+      server.close(() => {
+        clearTimeout(deadline)
+        resolve()
+      })
+      server.closeIdleConnections()
+    })
+    return closing
+  }
+
+  return new Promise((resolve, reject) => {
+    server.once("error", reject)
+    server.listen(options.port, options.host, () => {
+      server.off("error", reject)
+      const { port } = server.address() as AddressInfo
+      resolve({ url: `http://${formatHost(options.host)}:${port}`, port, inFlight: () => active.size, close })
+    })
+  })
+}

@@ -1,0 +1,117 @@
+/**
+ * Prometheus metrics for `GET /metrics`, with prom-client on a registry of the gateway's own:
+ *
+ * - `ddn_gateway_refreshes_total{outcome}` and `ddn_gateway_refresh_duration_seconds{outcome}`,
+ *   recorded by the gateway per refresh (every outcome pre-declared at 0);
+ * - the core's Effect counters `ddn_upstream_attempts_total{outcome}` and
+ *   `ddn_upstream_retries_total`, read from the Effect metric registry at scrape time (a prom-client
+ *   `collect` callback over `Metric.snapshot`), so the hot path pays nothing for them;
+ * - Node's default process metrics (`process_*`, `nodejs_*`).
+ *
+ * Labels hold outcome classes only, never a token.
+ *
+ * @since 0.1.0
+ */
+import type * as MetricPair from "effect/MetricPair"
+import * as MetricState from "effect/MetricState"
+import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client"
+import * as RefreshResult from "./RefreshResult.js"
+
+/** Reads the Effect metric registry, e.g. `() => runtime.runSync(Metric.snapshot)`. */
+export type EffectSnapshot = () => ReadonlyArray<MetricPair.MetricPair.Untyped>
+
+/** The gateway's metrics. */
+export interface GatewayMetrics {
+  /** Counts one refresh and its latency. */
+  readonly observeRefresh: (outcome: RefreshResult.Outcome, seconds: number) => void
+  /** The Prometheus text exposition of every metric. */
+  readonly render: () => Promise<string>
+  /** The `Content-Type` of {@link GatewayMetrics.render}'s text. */
+  readonly contentType: string
+}
+
+/** Latency buckets in seconds, up to the default 10 s deadline. */
+export const latencyBuckets: ReadonlyArray<number> = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+
+/** The core counters bridged from Effect, with the label values reported as 0 before their first use. */
+const coreCounters = [
+  {
+    name: "ddn_upstream_attempts_total",
+    help: "HTTP attempts made to the DDN refresh endpoint, by outcome (status class, timeout or transport)",
+    label: "outcome",
+    initial: ["2xx", "3xx", "4xx", "5xx", "timeout", "transport"]
+  },
+  {
+    name: "ddn_upstream_retries_total",
+    help: "Retries of the DDN refresh endpoint after a transient failure",
+    label: undefined,
+    initial: []
+  }
+] as const
+
+const countOf = (state: MetricState.MetricState.Untyped): number =>
+  MetricState.isCounterState(state) ? Number(state.count) : 0
+
+/** Makes the registry and its metrics; `snapshot` reads the Effect metrics at scrape time. */
+export const make = (snapshot: EffectSnapshot): GatewayMetrics => {
+  const registry = new Registry()
+  collectDefaultMetrics({ register: registry })
+
+  const refreshes = new Counter({
+    name: "ddn_gateway_refreshes_total",
+    help: "refreshToken mutations by outcome",
+    labelNames: ["outcome"],
+    registers: [registry]
+  })
+  const duration = new Histogram({
+    name: "ddn_gateway_refresh_duration_seconds",
+    help: "Latency of refreshToken mutations in seconds, by outcome",
+    labelNames: ["outcome"],
+    buckets: [...latencyBuckets],
+    registers: [registry]
+  })
+  const byOutcome = new Map(
+    RefreshResult.outcomes.map((outcome) => [
+      outcome,
+      { count: refreshes.labels(outcome), time: duration.labels(outcome) }
+    ])
+  )
+  for (const outcome of RefreshResult.outcomes) {
+    refreshes.labels(outcome).inc(0)
+    duration.zero({ outcome })
+  }
+
+  for (const core of coreCounters) {
+    new Counter({
+      name: core.name,
+      help: core.help,
+      labelNames: core.label === undefined ? [] : [core.label],
+      registers: [registry],
+      collect() {
+        this.reset()
+        if (core.label === undefined) this.inc(0)
+        for (const value of core.initial) this.inc({ [core.label!]: value }, 0)
+        for (const pair of snapshot()) {
+          if (pair.metricKey.name !== core.name) continue
+          const value = countOf(pair.metricState)
+          if (core.label === undefined) {
+            if (pair.metricKey.tags.length === 0) this.inc(value)
+            continue
+          }
+          const tag = pair.metricKey.tags.find((t) => t.key === core.label)
+          if (tag !== undefined) this.inc({ [core.label]: tag.value }, value)
+        }
+      }
+    })
+  }
+
+  return {
+    observeRefresh: (outcome, seconds) => {
+      const series = byOutcome.get(outcome)!
+      series.count.inc()
+      series.time.observe(seconds)
+    },
+    render: () => registry.metrics(),
+    contentType: registry.contentType
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * What a refresh becomes in GraphQL: the `Exit` of `DdnAuthClient.refresh` mapped to a
+ * `RefreshTokenResult` value (expected outcomes are data) or a `GraphQLError` with `extensions.code`
+ * (system failures). Messages are fixed texts; none carries a token or upstream detail.
+ *
+ * @since 0.1.0
+ */
+import type { RefreshError, TokenGrant } from "@ddn/auth"
+import * as Cause from "effect/Cause"
+import * as DateTime from "effect/DateTime"
+import * as Duration from "effect/Duration"
+import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
+import * as Redacted from "effect/Redacted"
+import type { GraphQLError } from "graphql"
+import { createGraphQLError } from "graphql-yoga"
+
+/** How a refresh ended, as counted in metrics and request logs. */
+export type Outcome =
+  | "success"
+  | "invalid"
+  | "expired"
+  | "rate_limited"
+  | "unavailable"
+  | "bad_response"
+  | "bad_input"
+  | "internal"
+
+/** Every {@link Outcome}, for pre-declared metric series. */
+export const outcomes: ReadonlyArray<Outcome> = [
+  "success",
+  "invalid",
+  "expired",
+  "rate_limited",
+  "unavailable",
+  "bad_response",
+  "bad_input",
+  "internal"
+]
+
+/** The `extensions.code` values of system failures. */
+export type ErrorCode =
+  | "BAD_USER_INPUT"
+  | "UPSTREAM_UNAVAILABLE"
+  | "RATE_LIMITED"
+  | "UPSTREAM_BAD_RESPONSE"
+  | "INTERNAL_SERVER_ERROR"
+
+/** The GraphQL `TokenPair`, tokens in clear: this is the boundary where they leave `Redacted`. */
+export interface TokenPair {
+  readonly __typename: "TokenPair"
+  readonly accessToken: string
+  readonly refreshToken: string
+  readonly expiresIn: number
+  readonly tokenType: string
+  readonly expiresAt: Date
+}
+
+/** The GraphQL `RefreshTokenRejected`: DDN turned the token down (400 → `INVALID`, 401 → `EXPIRED`). */
+export interface RefreshTokenRejected {
+  readonly __typename: "RefreshTokenRejected"
+  readonly reason: "INVALID" | "EXPIRED"
+  readonly message: string
+}
+
+/** A refresh's GraphQL value or error, with its outcome. */
+export type Resolution =
+  | { readonly outcome: Outcome; readonly value: TokenPair | RefreshTokenRejected }
+  | { readonly outcome: Outcome; readonly error: GraphQLError }
+
+/** The fixed messages, by outcome. */
+export const messages = {
+  invalid: "The refresh token is invalid. Sign in again.",
+  expired: "The refresh token has expired, was revoked or was already used. Sign in again.",
+  unavailable: "The token service is unavailable. Retry later.",
+  badResponse: "The token service answered with an unexpected response.",
+  internal: "Internal server error"
+} as const
+
+const systemError = (message: string, code: ErrorCode, extra?: Readonly<Record<string, unknown>>) =>
+  createGraphQLError(message, { extensions: { code, ...extra } })
+
+/** The masked error of every unexpected failure: no detail, no stack. */
+export const internalError = (): GraphQLError => systemError(messages.internal, "INTERNAL_SERVER_ERROR")
+
+/** The token pair of a grant. */
+export const fromGrant = (grant: TokenGrant.TokenGrant): Resolution => ({
+  outcome: "success",
+  value: {
+    __typename: "TokenPair",
+    accessToken: Redacted.value(grant.accessToken),
+    refreshToken: Redacted.value(grant.refreshToken),
+    expiresIn: grant.expiresIn,
+    tokenType: grant.tokenType,
+    expiresAt: DateTime.toDateUtc(grant.expiresAt)
+  }
+})
+
+/** The data or error of a typed refresh failure. */
+export const fromError = (error: RefreshError.RefreshError): Resolution => {
+  switch (error._tag) {
+    case "RefreshTokenInvalid":
+      return {
+        outcome: "invalid",
+        value: { __typename: "RefreshTokenRejected", reason: "INVALID", message: messages.invalid }
+      }
+    case "RefreshTokenExpired":
+      return {
+        outcome: "expired",
+        value: { __typename: "RefreshTokenRejected", reason: "EXPIRED", message: messages.expired }
+      }
+    case "InvalidInput":
+      return { outcome: "bad_input", error: systemError(error.message, "BAD_USER_INPUT") }
+    case "UpstreamUnavailable":
+      return {
+        outcome: "unavailable",
+        error: systemError(messages.unavailable, "UPSTREAM_UNAVAILABLE", { retryable: true })
+      }
+    case "RateLimited": {
+      const retryAfterSeconds = Math.ceil(Duration.toSeconds(error.retryAfter))
+      return {
+        outcome: "rate_limited",
+        error: systemError(
+          `The token service is rate-limiting refreshes. Retry after ${retryAfterSeconds} s.`,
+          "RATE_LIMITED",
+          { retryAfterSeconds }
+        )
+      }
+    }
+    case "UpstreamBadResponse":
+      return { outcome: "bad_response", error: systemError(messages.badResponse, "UPSTREAM_BAD_RESPONSE") }
+  }
+}
+
+/** The resolution of a refresh's `Exit`; defects and interruptions become the masked internal error. */
+export const fromExit = (exit: Exit.Exit<TokenGrant.TokenGrant, RefreshError.RefreshError>): Resolution => {
+  if (Exit.isSuccess(exit)) return fromGrant(exit.value)
+  const failure = Cause.failureOrCause(exit.cause)
+  return Either.isLeft(failure) ? fromError(failure.left) : { outcome: "internal", error: internalError() }
+}

@@ -1,0 +1,18 @@
+/**
+ * `@ddn/gateway`: the DDN token refresh as the `refreshToken` GraphQL mutation, over the `@ddn/auth`
+ * core, hardened and observable. `main.ts` is the process entry (`node dist/main.js`).
+ *
+ * @since 0.1.0
+ */
+export * as Gateway from "./Gateway.js"
+export * as GatewayConfig from "./GatewayConfig.js"
+export * as GatewayLogger from "./GatewayLogger.js"
+export * as GatewayRuntime from "./GatewayRuntime.js"
+export * as GraphqlSchema from "./GraphqlSchema.js"
+export * as GraphqlServer from "./GraphqlServer.js"
+export * as Hardening from "./Hardening.js"
+export * as HttpServer from "./HttpServer.js"
+export * as Metrics from "./Metrics.js"
+export * as Readiness from "./Readiness.js"
+export * as RefreshResult from "./RefreshResult.js"
+export * as RequestLog from "./RequestLog.js"

@@ -1,0 +1,85 @@
+/**
+ * The gateway process: reads the environment, starts the embedded DDN sandbox when `DDN_API_URL` is
+ * unset (sandbox mode), starts the gateway, prints where everything is, and shuts down gracefully on
+ * SIGTERM or SIGINT (exit 0). A bad setting prints one line on stderr and exits 1.
+ *
+ * @since 0.1.0
+ */
+import * as Either from "effect/Either"
+import * as LogLevel from "effect/LogLevel"
+import * as Option from "effect/Option"
+import * as GatewayConfig from "./GatewayConfig.js"
+import * as GatewayLogger from "./GatewayLogger.js"
+
+const exitWith = (line: string): never => {
+  process.stderr.write(`${line}\n`)
+  process.exit(1)
+}
+
+/** `listen` errors that mean the HOST/PORT pair cannot be used. */
+const listenErrors = new Set(["EADDRINUSE", "EACCES", "EADDRNOTAVAIL", "ENOTFOUND", "EAI_AGAIN"])
+
+const bracket = (host: string) => (host.includes(":") ? `[${host}]` : host)
+
+const startSandbox = async () => {
+  const { SandboxServer } = await import("@ddn/sandbox")
+  const sandbox = await SandboxServer.start()
+  return { sandbox, demoRefreshToken: sandbox.authority.mintSession("demo").refreshToken }
+}
+
+const main = async (): Promise<void> => {
+  // A reader that goes away (e.g. `| head`) must not bring the server down.
+  process.stdout.on("error", () => {})
+  const loaded = GatewayConfig.fromEnv(process.env)
+  if (Either.isLeft(loaded)) return exitWith(loaded.left)
+  const config = loaded.right
+  // Loaded only once the settings are known to be good, so a bad one fails fast.
+  const Gateway = await import("./Gateway.js")
+
+  const embedded = Option.isNone(config.ddnApiUrl) ? await startSandbox() : undefined
+  const gateway = await Gateway.start(config, {
+    apiUrl: embedded?.sandbox.url,
+    demoRefreshToken: embedded?.demoRefreshToken
+  }).catch(async (error: unknown) => {
+    await embedded?.sandbox.stop()
+    const code = (error as { code?: unknown }).code
+    return exitWith(
+      typeof code === "string" && listenErrors.has(code)
+        ? `Invalid HOST/PORT: cannot listen on ${bracket(config.host)}:${config.port} (${code})`
+        : `Gateway failed to start: ${error instanceof Error ? error.message : String(error)}`
+    )
+  })
+
+  const listening = `http://${bracket(config.host)}:${gateway.port}`
+  const browsable = `http://${config.host === "0.0.0.0" || config.host === "::" ? "localhost" : bracket(config.host)}:${gateway.port}/graphql`
+  const lines = [
+    ...(embedded === undefined
+      ? [`DDN API: ${new URL(gateway.apiUrl).origin}`]
+      : [`DDN sandbox (embedded): ${embedded.sandbox.url}`, `Demo refresh token: ${embedded.demoRefreshToken}`]),
+    `Gateway listening on ${listening}`,
+    config.production ? `GraphQL endpoint: ${browsable}` : `GraphiQL: ${browsable}`
+  ]
+  process.stdout.write(`${lines.join("\n")}\n`)
+
+  let stopping = false
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (stopping) return
+    stopping = true
+    const logger = GatewayLogger.make({ level: config.logLevel })
+    logger.log(LogLevel.Info, "signal received, shutting down", { signal })
+    logger.flush()
+    gateway
+      .close()
+      .then(() => embedded?.sandbox.stop())
+      .then(
+        () => process.exit(0),
+        () => process.exit(1)
+      )
+  }
+  process.on("SIGTERM", shutdown)
+  process.on("SIGINT", shutdown)
+}
+
+main().catch((error: unknown) =>
+  exitWith(`Gateway failed to start: ${error instanceof Error ? error.message : String(error)}`)
+)

@@ -1,0 +1,161 @@
+import type { SandboxServer } from "@ddn/sandbox"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import {
+  killAll,
+  listeningUrl,
+  postJson,
+  refreshMutation,
+  type Spawned,
+  spawnGateway,
+  startSandbox
+} from "./support.js"
+
+let sandbox: SandboxServer.RunningSandbox
+let gateway: Spawned
+let graphqlUrl: string
+
+beforeAll(async () => {
+  sandbox = await startSandbox()
+  gateway = spawnGateway({
+    DDN_API_URL: sandbox.url,
+    LOG_LEVEL: "debug",
+    DDN_REFRESH_TIMEOUT_MS: "2000",
+    CORS_ORIGINS: "https://app.example.com"
+  })
+  graphqlUrl = `${await listeningUrl(gateway)}/graphql`
+})
+
+afterAll(async () => {
+  await killAll()
+  await sandbox?.stop()
+})
+
+/** Every secret the run handled: tokens sent and tokens received. */
+const secrets = new Set<string>()
+const remember = (value: unknown) => {
+  if (typeof value === "string" && value.length >= 8) secrets.add(value)
+}
+
+const run = async (refreshToken: string, extra: Record<string, unknown> = {}) => {
+  remember(refreshToken)
+  const response = await postJson(graphqlUrl, { query: refreshMutation, variables: { refreshToken, ...extra } })
+  const pair = response.body?.data?.refreshToken
+  remember(pair?.accessToken)
+  remember(pair?.refreshToken)
+  return response
+}
+
+const mint = () => sandbox.authority.mintSession().refreshToken
+
+describe("logs at LOG_LEVEL=debug", () => {
+  it("contain one JSON line per request, and never a token, a piece of one, or the variables", async () => {
+    let requests = 0
+    const count = <A>(promise: Promise<A>) => {
+      requests += 1
+      return promise
+    }
+
+    // Success chains, rejections, and every system failure.
+    let token = mint()
+    for (let i = 0; i < 5; i++) token = (await count(run(token))).body.data.refreshToken.refreshToken
+    for (let i = 0; i < 3; i++) {
+      const replayed = mint()
+      await count(run(replayed))
+      expect((await count(run(replayed))).body.data.refreshToken.reason).toBe("EXPIRED")
+    }
+    await Promise.all(Array.from({ length: 20 }, () => count(run(mint()))))
+    sandbox.faults.inject({ type: "status", status: 400 })
+    await count(run(mint()))
+    sandbox.faults.inject({ type: "status", status: 503 }, 4)
+    await count(run(mint()))
+    sandbox.faults.inject({ type: "status", status: 429, retryAfter: 60 })
+    await count(run(mint()))
+    sandbox.faults.inject({ type: "malformed" })
+    await count(run(mint()))
+    sandbox.faults.inject({ type: "reset", phase: "after" })
+    await count(run(mint()))
+    await count(run(`${mint()}\u0000control`))
+    await count(run(`${mint()}${"y".repeat(9000)}`))
+    await count(run(mint(), { unrelated: "variable-value-that-must-not-be-logged" }))
+
+    // Refused before any execution, each carrying a token somewhere in the request.
+    const secret = mint()
+    remember(secret)
+    const variables = encodeURIComponent(JSON.stringify({ refreshToken: secret }))
+    await count(
+      fetch(`${graphqlUrl}?query=${encodeURIComponent(refreshMutation)}&variables=${variables}`, {
+        headers: { "x-graphql-yoga-csrf": "1" }
+      })
+    )
+    await count(fetch(`${graphqlUrl}?query=${encodeURIComponent(refreshMutation)}&variables=${variables}`))
+    await count(postJson(graphqlUrl, `{"query": "${refreshMutation}", "variables": {"refreshToken": "${secret}"`))
+    await count(
+      postJson(graphqlUrl, { query: `mutation { refreshToken(refreshToken: "${secret}") { __typename } x }` })
+    )
+    await count(postJson(graphqlUrl, [{ query: refreshMutation, variables: { refreshToken: secret } }]))
+    await count(
+      postJson(graphqlUrl, { query: refreshMutation, variables: { refreshToken: secret, pad: "z".repeat(70_000) } })
+    )
+    await count(
+      fetch(graphqlUrl, {
+        method: "POST",
+        headers: { "content-type": "text/plain" },
+        body: JSON.stringify({ query: refreshMutation, variables: { refreshToken: secret } })
+      })
+    )
+    await count(fetch(`${graphqlUrl.replace("/graphql", "")}/refresh/${secret}`))
+    await count(fetch(`${graphqlUrl.replace("/graphql", "")}/metrics`))
+
+    // A client that gives up mid-refresh.
+    sandbox.faults.inject({ type: "latency", ms: 500 })
+    const aborted = mint()
+    remember(aborted)
+    await count(
+      fetch(graphqlUrl, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ query: refreshMutation, variables: { refreshToken: aborted } }),
+        signal: AbortSignal.timeout(100)
+      }).catch(() => undefined)
+    )
+    await new Promise((resolve) => setTimeout(resolve, 600))
+
+    gateway.child.kill("SIGTERM")
+    expect((await gateway.exited).code).toBe(0)
+    const output = gateway.stdout() + gateway.stderr()
+
+    for (const value of secrets) {
+      for (let start = 0; start + 8 <= value.length; start++) {
+        const piece = value.slice(start, start + 8)
+        if (output.includes(piece)) throw new Error(`the logs contain "${piece}", a piece of a token`)
+      }
+    }
+    expect(output).not.toContain("variable-value-that-must-not-be-logged")
+    expect(output).not.toMatch(/variables/i)
+
+    const lines = output.split("\n").filter((line) => line.startsWith("{"))
+    const entries = lines.map((line) => JSON.parse(line))
+    const requestLines = entries.filter((entry) => entry.msg === "request")
+    expect(requestLines).toHaveLength(requests)
+    for (const entry of requestLines) {
+      expect(Object.keys(entry).sort()).toEqual(
+        ["durationMs", "level", "method", "msg", "outcome", "path", "requestId", "status", "time"].sort()
+      )
+    }
+    const outcomes = new Set(requestLines.map((entry) => entry.outcome))
+    for (const outcome of [
+      "success",
+      "expired",
+      "invalid",
+      "unavailable",
+      "rate_limited",
+      "bad_response",
+      "bad_input",
+      "refused",
+      "aborted"
+    ]) {
+      expect(outcomes, outcome).toContain(outcome)
+    }
+    expect(requestLines.map((entry) => entry.path)).toContain("(unmatched)")
+  })
+})

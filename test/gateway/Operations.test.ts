@@ -1,0 +1,126 @@
+import { connect } from "node:net"
+import type { Gateway } from "@ddn/gateway"
+import type { SandboxServer } from "@ddn/sandbox"
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest"
+import { refresh, startGateway, startSandbox } from "./support.js"
+
+let sandbox: SandboxServer.RunningSandbox
+let gateway: Gateway.Gateway
+
+beforeAll(async () => {
+  sandbox = await startSandbox()
+  gateway = await startGateway(sandbox.url)
+})
+
+afterAll(async () => {
+  await gateway?.close()
+  await sandbox?.stop()
+})
+
+beforeEach(() => sandbox.faults.reset())
+
+const metricValue = (text: string, series: string): number => {
+  const line = text.split("\n").find((candidate) => candidate.startsWith(`${series} `))
+  if (line === undefined) throw new Error(`no series ${series} in:\n${text}`)
+  return Number(line.slice(series.length + 1))
+}
+
+const scrape = async () => {
+  const response = await fetch(`${gateway.url}/metrics`)
+  expect(response.status).toBe(200)
+  expect(response.headers.get("content-type")).toContain("text/plain")
+  return response.text()
+}
+
+describe("operations endpoints", () => {
+  it("GET /healthz answers 200 while serving", async () => {
+    const response = await fetch(`${gateway.url}/healthz`)
+    expect(response.status).toBe(200)
+    expect(await response.json()).toEqual({ status: "ok" })
+    expect((await fetch(`${gateway.url}/healthz`, { method: "POST" })).status).toBe(405)
+  })
+
+  it("GET /readyz answers 200 when the upstream answers, 503 when it fails, hangs or is gone", async () => {
+    const own = await startSandbox()
+    const probed = await startGateway(own.url)
+    try {
+      expect((await fetch(`${probed.url}/readyz`)).status).toBe(200)
+
+      own.faults.inject({ type: "status", status: 503 })
+      expect((await fetch(`${probed.url}/readyz`)).status).toBe(503)
+
+      own.faults.inject({ type: "hang" })
+      const startedAt = Date.now()
+      const hung = await fetch(`${probed.url}/readyz`)
+      expect(hung.status).toBe(503)
+      expect(Date.now() - startedAt).toBeLessThan(3_500)
+
+      await own.stop()
+      const gone = await fetch(`${probed.url}/readyz`)
+      expect(gone.status).toBe(503)
+      expect(await gone.json()).toEqual({ status: "upstream_unavailable" })
+    } finally {
+      await probed.close()
+      await own.stop()
+    }
+  })
+
+  it("GET /metrics exposes refreshes by outcome, the latency histogram and the core's upstream counters", async () => {
+    const before = await scrape()
+    const token = sandbox.authority.mintSession().refreshToken
+    await refresh(gateway.graphqlUrl, token)
+    await refresh(gateway.graphqlUrl, token)
+    await refresh(gateway.graphqlUrl, "")
+    sandbox.faults.inject({ type: "status", status: 503 })
+    await refresh(gateway.graphqlUrl, sandbox.authority.mintSession().refreshToken)
+    const after = await scrape()
+
+    const delta = (series: string) => metricValue(after, series) - metricValue(before, series)
+    expect(delta('ddn_gateway_refreshes_total{outcome="success"}')).toBe(2)
+    expect(delta('ddn_gateway_refreshes_total{outcome="expired"}')).toBe(1)
+    expect(delta('ddn_gateway_refreshes_total{outcome="bad_input"}')).toBe(1)
+    expect(metricValue(after, 'ddn_gateway_refreshes_total{outcome="rate_limited"}')).toBe(0)
+    expect(delta('ddn_gateway_refresh_duration_seconds_count{outcome="success"}')).toBe(2)
+    expect(after).toContain('ddn_gateway_refresh_duration_seconds_bucket{le="0.1",outcome="success"}')
+    expect(delta('ddn_upstream_attempts_total{outcome="2xx"}')).toBe(2)
+    expect(delta('ddn_upstream_attempts_total{outcome="4xx"}')).toBe(1)
+    expect(delta('ddn_upstream_attempts_total{outcome="5xx"}')).toBe(1)
+    expect(delta("ddn_upstream_retries_total")).toBe(1)
+    expect(after).toContain("# TYPE ddn_upstream_attempts_total counter")
+    expect(after).toContain("# TYPE ddn_gateway_refresh_duration_seconds histogram")
+    expect(after).not.toContain(token)
+    expect(after).not.toContain(token.slice(0, 8))
+  })
+
+  it("answers 404 for unknown routes", async () => {
+    expect((await fetch(`${gateway.url}/nope`)).status).toBe(404)
+  })
+
+  it("answers /healthz 503 once shutting down, while in-flight requests still finish", async () => {
+    const own = await startGateway(sandbox.url)
+    sandbox.faults.inject({ type: "latency", ms: 400 })
+    const inFlight = refresh(own.graphqlUrl, sandbox.authority.mintSession().refreshToken)
+
+    // A connection that has started a request is not idle, so shutdown lets it finish.
+    const socket = connect(Number(new URL(own.url).port), "127.0.0.1")
+    let received = ""
+    socket.setEncoding("utf8").on("data", (chunk: string) => {
+      received += chunk
+    })
+    const socketClosed = new Promise<void>((resolve) => socket.once("close", () => resolve()))
+    await new Promise<void>((resolve) => socket.once("connect", () => resolve()))
+    socket.write("GET /healthz HTTP/1.1\r\n")
+    await new Promise((resolve) => setTimeout(resolve, 100))
+
+    const closing = own.close()
+    socket.write("host: localhost\r\n\r\n")
+    const answered = await inFlight
+    await Promise.all([closing, socketClosed])
+
+    expect(answered.body.data.refreshToken.__typename).toBe("TokenPair")
+    expect(received).toMatch(/^HTTP\/1\.1 503 /)
+    expect(received).toMatch(/connection: close/i)
+    expect(received).toContain('"status":"shutting_down"')
+    await expect(fetch(`${own.url}/healthz`)).rejects.toThrow()
+  })
+})
