@@ -69,20 +69,24 @@ describe("operations endpoints", () => {
     const before = await scrape()
     const token = sandbox.authority.mintSession().refreshToken
     await refresh(gateway.graphqlUrl, token)
-    await refresh(gateway.graphqlUrl, token)
+    await refresh(gateway.graphqlUrl, token) // resubmitted within the reuse window: no upstream call
+    const spent = sandbox.authority.mintSession().refreshToken
+    sandbox.authority.refresh(spent)
+    await refresh(gateway.graphqlUrl, spent)
     await refresh(gateway.graphqlUrl, "")
     sandbox.faults.inject({ type: "status", status: 503 })
     await refresh(gateway.graphqlUrl, sandbox.authority.mintSession().refreshToken)
     const after = await scrape()
 
     const delta = (series: string) => metricValue(after, series) - metricValue(before, series)
-    expect(delta('ddn_gateway_refreshes_total{outcome="success"}')).toBe(2)
+    expect(delta('ddn_gateway_refreshes_total{outcome="success"}')).toBe(3)
     expect(delta('ddn_gateway_refreshes_total{outcome="expired"}')).toBe(1)
     expect(delta('ddn_gateway_refreshes_total{outcome="bad_input"}')).toBe(1)
     expect(metricValue(after, 'ddn_gateway_refreshes_total{outcome="rate_limited"}')).toBe(0)
-    expect(delta('ddn_gateway_refresh_duration_seconds_count{outcome="success"}')).toBe(2)
+    expect(delta('ddn_gateway_refresh_duration_seconds_count{outcome="success"}')).toBe(3)
     expect(after).toContain('ddn_gateway_refresh_duration_seconds_bucket{le="0.1",outcome="success"}')
     expect(delta('ddn_upstream_attempts_total{outcome="2xx"}')).toBe(2)
+    expect(delta("ddn_refresh_reused_total")).toBe(1)
     expect(delta('ddn_upstream_attempts_total{outcome="4xx"}')).toBe(1)
     expect(delta('ddn_upstream_attempts_total{outcome="5xx"}')).toBe(1)
     expect(delta("ddn_upstream_retries_total")).toBe(1)

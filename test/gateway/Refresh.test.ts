@@ -15,7 +15,7 @@ beforeAll(async () => {
     {},
     {
       // A token no upstream would issue makes the client die: the only way to reach a defect.
-      decorateClient: (client) => ({
+      decorateRefresh: (client) => ({
         refresh: (token) =>
           Redacted.value(token) === "defect-please"
             ? Effect.die(new Error("secret detail of a bug"))
@@ -57,7 +57,7 @@ describe("refreshToken against the sandbox", () => {
 
   it("answers a spent or unknown token (upstream 401) with RefreshTokenRejected EXPIRED as data", async () => {
     const session = sandbox.authority.mintSession()
-    await refresh(gateway.graphqlUrl, session.refreshToken)
+    sandbox.authority.refresh(session.refreshToken) // spent by another client, so not in the reuse window
     const { body } = await refresh(gateway.graphqlUrl, session.refreshToken)
     expect(body.errors).toBeUndefined()
     expect(body.data.refreshToken).toEqual({

@@ -4,7 +4,7 @@
  *
  * @since 0.1.0
  */
-import { DdnAuthClient } from "@ddn/auth"
+import { RefreshCoordinator } from "@ddn/auth"
 import * as Cause from "effect/Cause"
 import * as Duration from "effect/Duration"
 import * as Exit from "effect/Exit"
@@ -46,8 +46,8 @@ export interface Options {
   readonly logSink?: GatewayLogger.Sink | undefined
   /** Pre-fills GraphiQL's variables (the embedded sandbox's demo session). */
   readonly demoRefreshToken?: string | undefined
-  /** Wraps the core client, e.g. to inject a defect in a test. */
-  readonly decorateClient?: ((client: DdnAuthClient.Service) => DdnAuthClient.Service) | undefined
+  /** Wraps the refresh the resolvers call, e.g. to inject a defect in a test. */
+  readonly decorateRefresh?: ((coordinator: RefreshCoordinator.Service) => RefreshCoordinator.Service) | undefined
 }
 
 /** Starts a gateway from `config`; rejects if the port cannot be bound. */
@@ -58,8 +58,8 @@ export const start = async (config: GatewayConfig.GatewayConfig, options: Option
   const runtime = GatewayRuntime.make(config, apiUrl, logger)
 
   try {
-    const core = await runtime.runPromise(DdnAuthClient.DdnAuthClient)
-    const client = options.decorateClient?.(core) ?? core
+    const coordinator = await runtime.runPromise(RefreshCoordinator.RefreshCoordinator)
+    const client = options.decorateRefresh?.(coordinator) ?? coordinator
     const metrics = Metrics.make(() => runtime.runSync(Metric.snapshot))
 
     const refresh = async (token: string, signal: AbortSignal): Promise<RefreshResult.Resolution> => {

@@ -30,6 +30,8 @@ export interface GatewayConfig {
   readonly maxAttempts: Option.Option<number>
   /** `DDN_REUSE_WINDOW_MS`: how long a grant is returned again for a resubmitted token; 0 disables. Default 10 s. */
   readonly reuseWindow: Duration.Duration
+  /** `DDN_REUSE_MAX_ENTRIES`: most grants the reuse window keeps at once (least recently used evicted). Default 100,000. */
+  readonly reuseMaxEntries: number
   /** `LOG_LEVEL`: `trace`, `debug`, `info`, `warn`, `error`, `fatal` or `none`. Default `info`. */
   readonly logLevel: LogLevel.LogLevel
   /** `CORS_ORIGINS`: comma-separated origins allowed to call `/graphql` from a browser; empty sends no CORS headers. */
@@ -49,6 +51,7 @@ export const defaults: GatewayConfig = {
   attemptTimeout: Option.none(),
   maxAttempts: Option.none(),
   reuseWindow: Duration.seconds(10),
+  reuseMaxEntries: 100_000,
   logLevel: LogLevel.Info,
   corsOrigins: [],
   shutdownGrace: Duration.seconds(10),
@@ -154,6 +157,11 @@ export const config: Config.Config<GatewayConfig> = Config.all({
     "DDN_REUSE_WINDOW_MS",
     millis(0, 3_600_000, "an integer of milliseconds from 0 to 3600000"),
     defaults.reuseWindow
+  ),
+  reuseMaxEntries: withDefault(
+    "DDN_REUSE_MAX_ENTRIES",
+    integer(1, 10_000_000, "an integer from 1 to 10000000"),
+    defaults.reuseMaxEntries
   ),
   logLevel: withDefault("LOG_LEVEL", logLevel, defaults.logLevel),
   corsOrigins: withDefault("CORS_ORIGINS", origins, defaults.corsOrigins),

@@ -6,7 +6,7 @@
  *
  * @since 0.1.0
  */
-import { DdnAuthClient } from "@ddn/auth"
+import { DdnAuthClient, RefreshCoordinator } from "@ddn/auth"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
@@ -15,8 +15,8 @@ import * as Option from "effect/Option"
 import type * as GatewayConfig from "./GatewayConfig.js"
 import * as GatewayLogger from "./GatewayLogger.js"
 
-/** The services a gateway runtime provides. */
-export type Services = DdnAuthClient.DdnAuthClient
+/** The services a gateway runtime provides: resolvers refresh through the coordinator. */
+export type Services = RefreshCoordinator.RefreshCoordinator
 
 /** The runtime's type. */
 export type GatewayRuntime = ManagedRuntime.ManagedRuntime<Services, never>
@@ -29,14 +29,20 @@ export const clientOptions = (config: GatewayConfig.GatewayConfig, apiUrl: URL |
   maxAttempts: Option.getOrUndefined(config.maxAttempts)
 })
 
-/** The runtime's layer: the client over `NodeHttpClient.layerUndici`, logging through `logger` at its level. */
+/**
+ * The runtime's layer: the in-memory `RefreshCoordinator` (single-flight and the reuse window) over
+ * the client over `NodeHttpClient.layerUndici`, logging through `logger` at its level.
+ */
 export const layer = (
   config: GatewayConfig.GatewayConfig,
   apiUrl: URL | string,
   logger: GatewayLogger.GatewayLogger
 ): Layer.Layer<Services> =>
   Layer.mergeAll(
-    DdnAuthClient.layer(clientOptions(config, apiUrl)).pipe(Layer.provide(NodeHttpClient.layerUndici)),
+    RefreshCoordinator.layerMemory({ reuseWindow: config.reuseWindow, maxEntries: config.reuseMaxEntries }).pipe(
+      Layer.provide(DdnAuthClient.layer(clientOptions(config, apiUrl))),
+      Layer.provide(NodeHttpClient.layerUndici)
+    ),
     Logger.replace(Logger.defaultLogger, GatewayLogger.effectLogger(logger)),
     Logger.minimumLogLevel(logger.level),
     // Every refresh's Exit is mapped by the gateway; the runtime's "unhandled error" line would be noise.

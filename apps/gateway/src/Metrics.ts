@@ -3,8 +3,8 @@
  *
  * - `ddn_gateway_refreshes_total{outcome}` and `ddn_gateway_refresh_duration_seconds{outcome}`,
  *   recorded by the gateway per refresh (every outcome pre-declared at 0);
- * - the core's Effect counters `ddn_upstream_attempts_total{outcome}` and
- *   `ddn_upstream_retries_total`, read from the Effect metric registry at scrape time (a prom-client
+ * - the core's Effect counters `ddn_upstream_attempts_total{outcome}`, `ddn_upstream_retries_total`,
+ *   `ddn_refresh_coalesced_total` and `ddn_refresh_reused_total`, read from the Effect metric registry at scrape time (a prom-client
  *   `collect` callback over `Metric.snapshot`), so the hot path pays nothing for them;
  * - Node's default process metrics (`process_*`, `nodejs_*`).
  *
@@ -44,6 +44,18 @@ const coreCounters = [
   {
     name: "ddn_upstream_retries_total",
     help: "Retries of the DDN refresh endpoint after a transient failure",
+    label: undefined,
+    initial: []
+  },
+  {
+    name: "ddn_refresh_coalesced_total",
+    help: "Refreshes that shared an in-flight upstream call for the same refresh token",
+    label: undefined,
+    initial: []
+  },
+  {
+    name: "ddn_refresh_reused_total",
+    help: "Refreshes answered from the reuse window without an upstream call",
     label: undefined,
     initial: []
   }
