@@ -156,6 +156,8 @@ const decodeGrant = (response: HttpClientResponse.HttpClientResponse, receivedAt
     })
   )
 
+const deadlinePassed = new TransientFailure({ kind: "Deadline", retryAfter: Option.none(), reachedUpstream: false })
+
 /** Reads and drops a body we do not need, so the keep-alive connection can be reused. */
 const discardBody = (response: HttpClientResponse.HttpClientResponse) =>
   response.arrayBuffer.pipe(Effect.timeout(Duration.seconds(1)), Effect.ignore)
@@ -163,8 +165,8 @@ const discardBody = (response: HttpClientResponse.HttpClientResponse) =>
 /** Builds the client from `Options`; needs an `HttpClient`. */
 export const make = (options: Options): Effect.Effect<Service, never, HttpClient.HttpClient> =>
   Effect.gen(function* () {
-    const deadline = Duration.decode(options.deadline ?? defaults.deadline)
-    const attemptTimeout = Duration.decode(options.attemptTimeout ?? defaults.attemptTimeout)
+    const deadlineMillis = Duration.toMillis(Duration.decode(options.deadline ?? defaults.deadline))
+    const attemptTimeoutMillis = Duration.toMillis(Duration.decode(options.attemptTimeout ?? defaults.attemptTimeout))
     const maxAttempts = options.maxAttempts ?? defaults.maxAttempts
     const baseDelay = Duration.decode(options.retryBaseDelay ?? defaults.retryBaseDelay)
     const apiUrl = new URL(options.apiUrl).href.replace(/\/+$/, "")
@@ -173,8 +175,17 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
       HttpClient.mapRequest(flow(HttpClientRequest.prependUrl(apiUrl), HttpClientRequest.acceptJson))
     )
 
-    /** One HTTP attempt: a grant, a terminal `RefreshError`, or a `TransientFailure` to retry. */
-    const attempt = (request: HttpClientRequest.HttpClientRequest, attemptNumber: number) =>
+    /**
+     * One HTTP attempt within `timeoutMillis`: a grant, a terminal `RefreshError`, or a `TransientFailure`.
+     * When the deadline is nearer than the attempt timeout it bounds the attempt, and its expiry is a
+     * `Deadline` failure: one timer per attempt serves both limits.
+     */
+    const attempt = (
+      request: HttpClientRequest.HttpClientRequest,
+      attemptNumber: number,
+      timeoutMillis: number,
+      boundByDeadline: boolean
+    ) =>
       httpClient.execute(request).pipe(
         Effect.mapError(transportFailure),
         Effect.flatMap((response) => {
@@ -185,11 +196,16 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
           )
         }),
         Effect.timeoutFail({
-          duration: attemptTimeout,
-          onTimeout: () => new TransientFailure({ kind: "Timeout", retryAfter: Option.none(), reachedUpstream: true })
+          duration: Duration.millis(timeoutMillis),
+          onTimeout: () =>
+            new TransientFailure({
+              kind: boundByDeadline ? "Deadline" : "Timeout",
+              retryAfter: Option.none(),
+              reachedUpstream: true
+            })
         }),
         Effect.tapError((error) =>
-          isTransient(error) && error.kind !== "Status"
+          isTransient(error) && (error.kind === "Timeout" || error.kind === "Transport")
             ? Metric.increment(error.kind === "Timeout" ? attemptsByOutcome.timeout : attemptsByOutcome.transport)
             : Effect.void
         )
@@ -225,46 +241,51 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
       const request = HttpClientRequest.post(refreshPath).pipe(
         HttpClientRequest.bodyUnsafeJson({ refreshToken: Redacted.value(refreshToken) })
       )
-      const deadlineAt = (yield* Clock.currentTimeMillis) + Duration.toMillis(deadline)
+      const deadlineAt = (yield* Clock.currentTimeMillis) + deadlineMillis
       let attempts = 0
       let lastTransient: TransientFailure | undefined
       let earlierAttemptMayHaveRotated = false
 
-      const oneAttempt = Effect.suspend(() => {
+      const oneAttempt = Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        const remaining = deadlineAt - now
+        if (remaining <= 0) return Effect.fail(deadlinePassed)
         attempts += 1
+        const boundByDeadline = remaining <= attemptTimeoutMillis
+        const timeoutMillis = boundByDeadline ? remaining : attemptTimeoutMillis
         const retry = attempts > 1 ? Metric.increment(RefreshMetrics.upstreamRetries) : Effect.void
-        return Effect.zipRight(retry, attempt(request, attempts))
+        return Effect.zipRight(retry, attempt(request, attempts, timeoutMillis, boundByDeadline))
       }).pipe(
         Effect.tapError((error) =>
           Effect.sync(() => {
             if (!isTransient(error)) return
-            lastTransient = error
             earlierAttemptMayHaveRotated ||= error.reachedUpstream
+            if (error.kind !== "Deadline") lastTransient = error
           })
         )
       )
 
-      const fromTransient = (failure: TransientFailure | undefined, reason: "Deadline" | undefined): RefreshError =>
-        failure?.status === 429
-          ? new RateLimited({ retryAfter: Option.getOrElse(failure.retryAfter, () => Duration.seconds(1)) })
+      /** The error a caller sees once the retries are over: the last failure, or the deadline. */
+      const fromTransient = (failure: TransientFailure): RefreshError => {
+        const last = failure.kind === "Deadline" ? lastTransient : failure
+        return last?.status === 429
+          ? new RateLimited({ retryAfter: Option.getOrElse(last.retryAfter, () => Duration.seconds(1)) })
           : new UpstreamUnavailable({
-              reason: reason ?? failure?.kind ?? "Deadline",
+              reason: failure.kind,
               attempts,
-              ...(failure?.status === undefined ? {} : { status: failure.status })
+              ...(last?.status === undefined ? {} : { status: last.status })
             })
+      }
 
       return yield* oneAttempt.pipe(
         Effect.retry(retryPolicy({ baseDelay, maxAttempts, deadlineAt })),
-        Effect.catchIf(isTransient, (failure) => Effect.fail(fromTransient(failure, undefined))),
-        Effect.timeoutFail({ duration: deadline, onTimeout: () => fromTransient(lastTransient, "Deadline") }),
+        Effect.catchIf(isTransient, (failure) => Effect.fail(fromTransient(failure))),
         Effect.tapError((error) =>
           error._tag === "RefreshTokenExpired" && earlierAttemptMayHaveRotated
             ? Effect.logWarning(
                 "DDN answered 401 after an earlier attempt failed: the earlier attempt may have rotated the token"
               ).pipe(Effect.annotateLogs({ attempts }))
             : Effect.void
-        ),
-        Effect.ensuring(Effect.annotateCurrentSpan("ddn.attempts", attempts))
+        )
       )
     })
 

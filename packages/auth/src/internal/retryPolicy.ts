@@ -6,12 +6,13 @@ import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 
 /**
- * A failed attempt worth retrying: a connection error, a per-attempt timeout, or a 408/429/500/502/503/504.
+ * A failed attempt: a connection error, a per-attempt timeout, or a 408/429/500/502/503/504 — worth
+ * retrying — or the overall deadline (`Deadline`), which ends the retries.
  * `reachedUpstream` is false only when the request certainly never arrived (connection refused, 429),
  * so a later 401 can be told apart from a token that an earlier, lost attempt already rotated.
  */
 export class TransientFailure extends Data.TaggedError("TransientFailure")<{
-  readonly kind: "Transport" | "Timeout" | "Status"
+  readonly kind: "Transport" | "Timeout" | "Status" | "Deadline"
   readonly status?: number
   readonly retryAfter: Option.Option<Duration.Duration>
   readonly reachedUpstream: boolean
@@ -24,7 +25,7 @@ export const isTransient = (error: unknown): error is TransientFailure => error 
  * Exponential backoff with jitter, at most `maxAttempts` attempts in all, retrying transient failures
  * only. A `Retry-After` longer than the backoff replaces it, but only while it still fits before
  * `deadlineAt` (epoch ms on the `Clock`); otherwise the retries stop at once instead of sleeping
- * into the deadline.
+ * into the deadline. No wait runs past the deadline: the attempt after it fails as `Deadline`.
  */
 export const retryPolicy = (options: {
   readonly baseDelay: Duration.Duration
@@ -36,7 +37,7 @@ export const retryPolicy = (options: {
     Schedule.intersect(Schedule.recurs(options.maxAttempts - 1)),
     Schedule.intersect(Schedule.identity<unknown>()),
     Schedule.whileInputEffect((error: unknown) =>
-      !isTransient(error)
+      !isTransient(error) || error.kind === "Deadline"
         ? Effect.succeed(false)
         : Option.match(error.retryAfter, {
             onNone: () => Effect.succeed(true),
@@ -44,7 +45,12 @@ export const retryPolicy = (options: {
               Effect.map(Clock.currentTimeMillis, (now) => now + Duration.toMillis(wait) <= options.deadlineAt)
           })
     ),
-    Schedule.modifyDelay(([, error], delay) =>
-      isTransient(error) && Option.isSome(error.retryAfter) ? Duration.max(delay, error.retryAfter.value) : delay
+    Schedule.modifyDelayEffect(([, error], delay) =>
+      Effect.map(Clock.currentTimeMillis, (now) =>
+        Duration.min(
+          isTransient(error) && Option.isSome(error.retryAfter) ? Duration.max(delay, error.retryAfter.value) : delay,
+          Duration.millis(Math.max(0, options.deadlineAt - now))
+        )
+      )
     )
   )
