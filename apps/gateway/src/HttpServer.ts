@@ -15,10 +15,37 @@ import * as Hardening from "./Hardening.js"
 import * as RequestLog from "./RequestLog.js"
 
 /**
- * A request whose body the server has already read: yoga takes `body` as is. An empty body is an
+ * A request whose body the server has already read: yoga takes `body` as is. A JSON object body is
+ * handed over parsed (see {@link parsedJsonBody}); any other body as its bytes; an empty body as an
  * empty stream, since yoga would otherwise wait on the request stream that was already consumed.
  */
-export type BufferedRequest = IncomingMessage & { body?: Buffer | Readable }
+export type BufferedRequest = IncomingMessage & { body?: Buffer | Readable | object }
+
+/** True when `Content-Type` is `application/json`, parameters aside, as yoga's JSON request parser reads it. */
+const isJsonContentType = (contentType: string | undefined): boolean => {
+  if (contentType === undefined) return false
+  const first = contentType.split(",", 1)[0]!
+  return first === "application/json" || first.startsWith("application/json;")
+}
+
+/**
+ * The body parsed, when it is a JSON object with at least one member sent as `application/json`:
+ * yoga's Node adapter then answers `request.json()` with it as is, so the body is parsed once, and
+ * never walks the bytes (it counts the keys of whatever `body` holds). Anything else (not JSON, an
+ * array, `{}`, another content type) stays bytes for yoga to judge, so its answers do not change.
+ */
+export const parsedJsonBody = (contentType: string | undefined, bytes: Buffer): object | undefined => {
+  if (!isJsonContentType(contentType)) return undefined
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(bytes.toString("utf8"))
+  } catch {
+    return undefined
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return undefined
+  for (const _ in parsed) return parsed
+  return undefined
+}
 
 /** What the routes are served by. */
 export interface Handlers {
@@ -128,7 +155,11 @@ export const listen = (options: Options): Promise<HttpServer> => {
     }
     const onEnd = () => {
       cleanup()
-      request.body = size === 0 ? Readable.from([]) : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)
+      if (size === 0) request.body = Readable.from([])
+      else {
+        const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)
+        request.body = parsedJsonBody(request.headers["content-type"], bytes) ?? bytes
+      }
       return handlers.graphql(request, response, state)
     }
     request.on("data", onData)

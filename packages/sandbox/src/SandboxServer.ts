@@ -9,12 +9,27 @@ import * as TokenAuthority from "./TokenAuthority.js"
 /** The largest request body the sandbox reads; more is answered with 413. */
 export const maxBodyBytes = 64 * 1024
 
+/** The most sessions one `POST /sandbox/sessions?count=N` mints. */
+export const maxSessionsPerRequest = 100_000
+
+/** How many lost rotations the sandbox remembers for {@link RotationDelivery} (oldest forgotten first). */
+export const lostRotationsRemembered = 100_000
+
+/**
+ * What became of a refresh token's rotation, from `POST /sandbox/inspect`: `none` (not rotated),
+ * `delivered` (rotated and its 200 written to the client), or `lost` (rotated, but an after-phase
+ * fault struck or the client had gone, so no client ever saw the new pair).
+ */
+export type RotationDelivery = "none" | "delivered" | "lost"
+
 /** Counters since start; a snapshot from {@link RunningSandbox.stats}. */
 export interface Stats {
   /** Requests to `POST /gateway/auth/refresh`, whatever became of them. */
   readonly refreshRequests: number
   /** Refresh tokens rotated, including those whose response an after-phase fault then lost. */
   readonly granted: number
+  /** Rotations whose 200 never reached the client (after-phase fault, or the client had gone). */
+  readonly rotationsLost: number
   /** Refresh tokens turned down with 401, by reason. */
   readonly rejected: Readonly<Record<TokenAuthority.RejectionReason, number>>
   /** Refresh requests answered with 400. */
@@ -36,6 +51,8 @@ export interface RunningSandbox {
   readonly port: number
   /** The token state, e.g. to `mintSession()` without HTTP. */
   readonly authority: TokenAuthority.TokenAuthority
+  /** Whether a refresh token's rotation reached the client; see {@link RotationDelivery}. */
+  readonly delivery: (refreshToken: string) => RotationDelivery
   /** Fault injection for the refresh endpoint. */
   readonly faults: Faults.Faults
   readonly stats: () => Stats
@@ -92,6 +109,17 @@ const whoamiRejections = {
   expired: invalidToken("The access token has expired")
 }
 
+const badCount = errorReply(400, "invalid_request", `count must be an integer from 1 to ${maxSessionsPerRequest}`)
+
+/** The `count` of a `/sandbox/sessions` query string: `single` when absent, `undefined` when invalid. */
+const sessionCount = (url: string): number | "single" | undefined => {
+  const query = url.indexOf("?")
+  const raw = query === -1 ? null : new URLSearchParams(url.slice(query + 1)).get("count")
+  if (raw === null) return "single"
+  const count = /^\d{1,6}$/.test(raw) ? Number(raw) : Number.NaN
+  return count >= 1 && count <= maxSessionsPerRequest ? count : undefined
+}
+
 const tooLarge = errorReply(413, "payload_too_large", `The request body exceeds ${maxBodyBytes} bytes`)
 const notFound = errorReply(404, "not_found", "No such route")
 const internalError = errorReply(500, "internal_error", "The sandbox failed to handle the request")
@@ -140,23 +168,57 @@ export const start = (options: Partial<SandboxOptions> = {}): Promise<RunningSan
   const { port, host, faults: rates, ...authorityOptions }: SandboxOptions = { ...defaults, ...options }
   const authority = TokenAuthority.make(authorityOptions)
   const faults = Faults.make(rates)
-  const counters = { refreshRequests: 0, granted: 0, invalidRequests: 0, tooLarge: 0, sessionsMinted: 0 }
+  const counters = {
+    refreshRequests: 0,
+    granted: 0,
+    rotationsLost: 0,
+    invalidRequests: 0,
+    tooLarge: 0,
+    sessionsMinted: 0
+  }
   const rejected: Record<TokenAuthority.RejectionReason, number> = { unknown: 0, expired: 0, revoked: 0, reused: 0 }
+  const lostRotations = new Set<string>()
 
-  const answerRefresh = (req: IncomingMessage, body: Buffer): Reply => {
+  /** A refresh's reply, and the token it rotated for the first time, if it did. */
+  interface Answer {
+    readonly reply: Reply
+    readonly rotated: string | undefined
+  }
+
+  const answerRefresh = (req: IncomingMessage, body: Buffer): Answer => {
     const token = refreshTokenOf(req, body)
     if (Either.isLeft(token)) {
       counters.invalidRequests += 1
-      return token.left
+      return { reply: token.left, rotated: undefined }
     }
+    const wasSpent = authority.inspect(token.right).spent
     const result = authority.refresh(token.right)
     if (result._tag === "Rejected") {
       rejected[result.reason] += 1
-      return invalidGrant[result.reason]
+      return { reply: invalidGrant[result.reason], rotated: undefined }
     }
     counters.granted += 1
-    return { status: 200, headers: tokenHeaders, body: JSON.stringify(result.grant) }
+    if (wasSpent) lostRotations.delete(token.right)
+    return {
+      reply: { status: 200, headers: tokenHeaders, body: JSON.stringify(result.grant) },
+      rotated: wasSpent ? undefined : token.right
+    }
   }
+
+  const loseRotation = (token: string): void => {
+    counters.rotationsLost += 1
+    lostRotations.add(token)
+    if (lostRotations.size > lostRotationsRemembered) lostRotations.delete(lostRotations.values().next().value!)
+  }
+
+  /** Writes the answer; a rotation whose client has gone is recorded as lost. */
+  const deliver = (res: ServerResponse, answer: Answer): void => {
+    if (answer.rotated !== undefined && (res.destroyed || res.headersSent)) loseRotation(answer.rotated)
+    reply(res, answer.reply)
+  }
+
+  const delivery = (refreshToken: string): RotationDelivery =>
+    !authority.inspect(refreshToken).spent ? "none" : lostRotations.has(refreshToken) ? "lost" : "delivered"
 
   const strike = async (fault: Faults.Fault, req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
     switch (fault.type) {
@@ -190,8 +252,11 @@ export const start = (options: Partial<SandboxOptions> = {}): Promise<RunningSan
     const after = fault?.phase === "after"
     if (fault !== undefined && !after && !(await strike(fault, req, res))) return
     const answer = answerRefresh(req, body)
-    if (fault !== undefined && after && !(await strike(fault, req, res))) return
-    reply(res, answer)
+    if (fault !== undefined && after && !(await strike(fault, req, res))) {
+      if (answer.rotated !== undefined) loseRotation(answer.rotated)
+      return
+    }
+    deliver(res, answer)
   }
 
   const refresh = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -203,7 +268,7 @@ export const start = (options: Partial<SandboxOptions> = {}): Promise<RunningSan
       return reply(res, tooLarge)
     }
     const draw = faults.draw()
-    if (draw === Faults.none) return reply(res, answerRefresh(req, body))
+    if (draw === Faults.none) return deliver(res, answerRefresh(req, body))
     return refreshWithFaults(req, res, body, draw)
   }
 
@@ -244,6 +309,28 @@ export const start = (options: Partial<SandboxOptions> = {}): Promise<RunningSan
     res.writeHead(204).end()
   }
 
+  const inspect = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const body = await readBody(req, maxBodyBytes)
+    if (body === "aborted") return
+    if (body === "too-large") return reply(res, tooLarge)
+    const token = refreshTokenOf(req, body)
+    if (Either.isLeft(token)) return reply(res, token.left)
+    const { state } = authority.inspect(token.right)
+    reply(res, { status: 200, headers: jsonHeaders, body: JSON.stringify({ state, rotation: delivery(token.right) }) })
+  }
+
+  const mintSessions = (url: string): Reply => {
+    const count = sessionCount(url)
+    if (count === undefined) return badCount
+    if (count === "single") {
+      counters.sessionsMinted += 1
+      return { status: 201, headers: tokenHeaders, body: JSON.stringify(authority.mintSession()) }
+    }
+    counters.sessionsMinted += count
+    const grants = Array.from({ length: count }, () => authority.mintSession())
+    return { status: 201, headers: tokenHeaders, body: JSON.stringify(grants) }
+  }
+
   const stats = (): Stats => ({
     ...counters,
     rejected: { ...rejected },
@@ -262,9 +349,9 @@ export const start = (options: Partial<SandboxOptions> = {}): Promise<RunningSan
       case "/sandbox/whoami":
         return method === "GET" ? whoami(req, res) : reply(res, methodNotAllowed("GET"))
       case "/sandbox/sessions":
-        if (method !== "POST") return reply(res, methodNotAllowed("POST"))
-        counters.sessionsMinted += 1
-        return reply(res, { status: 201, headers: tokenHeaders, body: JSON.stringify(authority.mintSession()) })
+        return reply(res, method === "POST" ? mintSessions(url) : methodNotAllowed("POST"))
+      case "/sandbox/inspect":
+        return method === "POST" ? inspect(req, res) : reply(res, methodNotAllowed("POST"))
       case "/sandbox/stats":
         return method === "GET"
           ? reply(res, { status: 200, headers: jsonHeaders, body: JSON.stringify(stats()) })
@@ -314,6 +401,7 @@ export const start = (options: Partial<SandboxOptions> = {}): Promise<RunningSan
         url: `http://${formatHost(host)}:${address.port}`,
         port: address.port,
         authority,
+        delivery,
         faults,
         stats,
         stop

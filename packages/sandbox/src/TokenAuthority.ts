@@ -45,6 +45,16 @@ export type RefreshResult =
   | { readonly _tag: "Granted"; readonly grant: Grant }
   | { readonly _tag: "Rejected"; readonly reason: RejectionReason }
 
+/**
+ * Where a refresh token stands, from {@link TokenAuthority.inspect}: `unknown` (never issued, or
+ * forgotten), `revoked` (its session was revoked), `expired`, `spent` (already rotated) or `live`.
+ */
+export interface TokenStatus {
+  readonly state: "unknown" | "revoked" | "expired" | "spent" | "live"
+  /** Whether the token was rotated (spent), whatever its session became since. */
+  readonly spent: boolean
+}
+
 /** The outcome of {@link TokenAuthority.verifyAccessToken}. */
 export type AccessTokenResult =
   | { readonly _tag: "Valid"; readonly subject: string }
@@ -60,6 +70,8 @@ export interface TokenAuthority {
   readonly mintSession: (subject?: string) => Grant
   /** Spends a refresh token: a new grant on success, a reason otherwise. */
   readonly refresh: (refreshToken: string) => RefreshResult
+  /** Where a refresh token stands, without spending it (for soaks and tests). */
+  readonly inspect: (refreshToken: string) => TokenStatus
   /** Checks an access token's signature and expiry and returns its subject. */
   readonly verifyAccessToken: (accessToken: string) => AccessTokenResult
   /** How many refresh tokens are remembered (live, spent or revoked), for memory checks. */
@@ -168,6 +180,13 @@ export const make = (overrides: Partial<Options> = {}): TokenAuthority => {
       if (reuseIntervalMs > 0) record.successor = grant
       rememberSpent(family, refreshToken)
       return { _tag: "Granted", grant }
+    },
+    inspect: (refreshToken) => {
+      const record = tokens.get(refreshToken)
+      if (record === undefined) return { state: "unknown", spent: false }
+      const spent = record.spentAt !== undefined
+      const state = record.family.revoked ? "revoked" : now() >= record.expiresAt ? "expired" : spent ? "spent" : "live"
+      return { state, spent }
     },
     verifyAccessToken: (accessToken) => {
       const result = Jwt.verify(accessToken, signingKey, now())

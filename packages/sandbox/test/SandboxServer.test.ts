@@ -43,6 +43,22 @@ describe("SandboxServer routes", () => {
     expect((await refreshAt(grant.refreshToken)).status).toBe(200)
   })
 
+  it("POST /sandbox/sessions?count=N mints N sessions at once, as an array", async () => {
+    const reply = await send(at("/sandbox/sessions?count=3"), { method: "POST" })
+    expect(reply.status).toBe(201)
+    const grants = reply.json() as Array<TokenAuthority.Grant>
+    expect(grants).toHaveLength(3)
+    expect(new Set(grants.map((grant) => grant.refreshToken)).size).toBe(3)
+    for (const grant of grants) expect((await refreshAt(grant.refreshToken)).status).toBe(200)
+    expect(sandbox.stats().sessionsMinted).toBe(3)
+    for (const count of ["0", "-1", "1.5", "x", String(SandboxServer.maxSessionsPerRequest + 1)]) {
+      const refused = await send(at(`/sandbox/sessions?count=${count}`), { method: "POST" })
+      expect(refused.status).toBe(400)
+      expect(refused.json()).toMatchObject({ error: "invalid_request" })
+    }
+    expect(sandbox.stats().sessionsMinted).toBe(3)
+  })
+
   it("POST /gateway/auth/refresh rotates the token per the OpenAPI document (200, no-store)", async () => {
     const session = mint()
     const reply = await refreshAt(session.refreshToken)
@@ -192,6 +208,7 @@ describe("SandboxServer routes", () => {
     ["GET", "/sandbox/sessions", "POST"],
     ["POST", "/sandbox/whoami", "GET"],
     ["POST", "/sandbox/stats", "GET"],
+    ["GET", "/sandbox/inspect", "POST"],
     ["GET", "/sandbox/faults", "POST, DELETE"],
     ["DELETE", "/healthz", "GET"]
   ])("answers 405 to %s %s, allowing %s", async (method, path, allow) => {
@@ -220,6 +237,7 @@ describe("SandboxServer routes", () => {
     expect(reply.json()).toEqual({
       refreshRequests: 5,
       granted: 1,
+      rotationsLost: 0,
       rejected: { unknown: 1, expired: 0, revoked: 0, reused: 1 },
       invalidRequests: 1,
       tooLarge: 0,
@@ -259,6 +277,30 @@ describe("SandboxServer faults", () => {
     expect(sandbox.stats().granted).toBe(1)
     expect((await refreshAt(refreshToken)).status).toBe(401)
     expect(sandbox.stats().rejected.reused).toBe(1)
+  })
+
+  it("POST /sandbox/inspect tells whether a token's rotation reached the client, without spending it", async () => {
+    const inspect = async (refreshToken: string) => (await postJson(at("/sandbox/inspect"), { refreshToken })).json()
+    const delivered = mint()
+    expect(await inspect(delivered.refreshToken)).toEqual({ state: "live", rotation: "none" })
+    expect((await refreshAt(delivered.refreshToken)).status).toBe(200)
+    expect(await inspect(delivered.refreshToken)).toEqual({ state: "spent", rotation: "delivered" })
+
+    const lost = mint()
+    sandbox.faults.inject({ type: "status", status: 503, phase: "after" })
+    expect((await refreshAt(lost.refreshToken)).status).toBe(503)
+    expect(await inspect(lost.refreshToken)).toEqual({ state: "spent", rotation: "lost" })
+    expect((await refreshAt(lost.refreshToken)).status).toBe(401)
+    expect(await inspect(lost.refreshToken)).toEqual({ state: "revoked", rotation: "lost" })
+
+    const untouched = mint()
+    sandbox.faults.inject({ type: "status", status: 503 })
+    expect((await refreshAt(untouched.refreshToken)).status).toBe(503)
+    expect(await inspect(untouched.refreshToken)).toEqual({ state: "live", rotation: "none" })
+    expect(await inspect("unknown")).toEqual({ state: "unknown", rotation: "none" })
+    expect((await postJson(at("/sandbox/inspect"), {})).status).toBe(400)
+    expect(sandbox.stats().rotationsLost).toBe(1)
+    expect(sandbox.delivery(lost.refreshToken)).toBe("lost")
   })
 
   it("a latency fault delays the answer", async () => {

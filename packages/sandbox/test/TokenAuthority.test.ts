@@ -97,6 +97,23 @@ describe("TokenAuthority", () => {
     expect(authority.refresh(child.refreshToken)).toEqual(rejected("revoked"))
   })
 
+  it("inspects a token without spending it: live, spent, revoked, expired, unknown", () => {
+    const { authority, clock } = setup({ refreshTokenTtlSeconds: 3600 })
+    const root = authority.mintSession()
+    expect(authority.inspect(root.refreshToken)).toEqual({ state: "live", spent: false })
+    expect(authority.inspect(root.refreshToken)).toEqual({ state: "live", spent: false })
+    const child = granted(authority.refresh(root.refreshToken))
+    expect(authority.inspect(root.refreshToken)).toEqual({ state: "spent", spent: true })
+    expect(authority.inspect(child.refreshToken)).toEqual({ state: "live", spent: false })
+    expect(authority.refresh(root.refreshToken)).toEqual(rejected("reused"))
+    expect(authority.inspect(root.refreshToken)).toEqual({ state: "revoked", spent: true })
+    expect(authority.inspect(child.refreshToken)).toEqual({ state: "revoked", spent: false })
+    const other = authority.mintSession()
+    clock.advance(3600 * 1000)
+    expect(authority.inspect(other.refreshToken)).toEqual({ state: "expired", spent: false })
+    expect(authority.inspect("not-a-token")).toEqual({ state: "unknown", spent: false })
+  })
+
   it("expires refresh tokens refreshTokenTtlSeconds after issue", () => {
     const { authority, clock } = setup({ refreshTokenTtlSeconds: 3600 })
     const early = authority.mintSession()

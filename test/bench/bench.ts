@@ -1,0 +1,463 @@
+/**
+ * `pnpm bench`: the gateway measured the way its users would compare it, side by side in one run on
+ * one machine, each server in its own process, the standalone sandbox (no faults, no latency) as the
+ * upstream of every side, a fresh refresh token per request:
+ *
+ * 1. the gateway (`dist`, `NODE_ENV=production`) vs the minimal `node:http` proxy of `minimal-proxy.ts`,
+ *    loaded by autocannon at a fixed concurrency in interleaved rounds: requests/s, p50/p99, the ratio;
+ * 2. the core client (`DdnAuthNode.layerOptions`, `DdnAuthClient.refresh`) vs a plain `fetch` loop
+ *    (`core-vs-fetch.ts`, a child process): the ratio;
+ * 3. single-flight: 1,000 concurrent refreshes of one token through the gateway → upstream calls;
+ * 4. memory: a fresh gateway's RSS after warm-up and after 200,000 requests with unique tokens.
+ *
+ * Prints the figures and PASS/FAIL per target, writes `RESULTS.md` (its generated part) and
+ * `results.svg` beside this file on full runs, and exits 1 when a judged target fails. `--smoke` is a
+ * ~30 s run that judges correctness (errors, single-flight) but not ratios or memory. `--profile`
+ * instead runs one CPU-profiled round against the gateway and prints its top self-time functions.
+ *
+ *   pnpm bench [--smoke] [--connections 32] [--seconds 8] [--rounds 3] [--memory-requests 200000]
+ */
+import { execFile, execFileSync } from "node:child_process"
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
+import { Agent, request } from "node:http"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { fileURLToPath } from "node:url"
+import type { Comparison, SideRound } from "./core-vs-fetch.js"
+import * as Load from "./internal/Load.js"
+import * as Machine from "./internal/Machine.js"
+import * as Options from "./internal/Options.js"
+import * as Processes from "./internal/Processes.js"
+import * as Profiles from "./internal/Profiles.js"
+import * as Report from "./internal/Report.js"
+
+const here = fileURLToPath(new URL(".", import.meta.url))
+
+const { values, smoke, switches } = Options.parse({
+  usage: "pnpm bench [options]: gateway vs minimal proxy, core vs fetch, single-flight, memory",
+  smokeEnv: "BENCH_SMOKE",
+  specs: {
+    connections: { env: "BENCH_CONNECTIONS", full: 32, smoke: 32, help: "concurrent connections / workers" },
+    seconds: { env: "BENCH_SECONDS", full: 8, smoke: 2, help: "seconds per side per round" },
+    rounds: { env: "BENCH_ROUNDS", full: 3, smoke: 1, help: "interleaved rounds" },
+    "warm-up": { env: "BENCH_WARM_UP_SECONDS", full: 10, smoke: 1, help: "seconds of warm-up per side" },
+    "memory-requests": { env: "BENCH_MEMORY_REQUESTS", full: 200_000, smoke: 3_000, help: "requests of the memory run" }
+  },
+  switches: {
+    "log-level": { type: "string", help: "the gateway's LOG_LEVEL (BENCH_LOG_LEVEL; default info)" },
+    "node-args": {
+      type: "string",
+      help: `Node flags for the gateway and the minimal proxy alike (BENCH_NODE_ARGS; default "${"--max-semi-space-size=64"}")`
+    },
+    write: { type: "boolean", help: "write RESULTS.md and results.svg even on a smoke run" },
+    "no-write": { type: "boolean", help: "write nothing, only print" },
+    profile: { type: "boolean", help: "one CPU-profiled round against the gateway; prints the top functions" }
+  }
+})
+const connections = values.connections
+const seconds = values.seconds
+const rounds = values.rounds
+const warmUpSeconds = values["warm-up"]
+const memoryRequests = values["memory-requests"]
+const logLevel = (switches["log-level"] as string | undefined) ?? process.env.BENCH_LOG_LEVEL ?? "info"
+const nodeArgs = (
+  (switches["node-args"] as string | undefined) ??
+  process.env.BENCH_NODE_ARGS ??
+  "--max-semi-space-size=64"
+)
+  .split(" ")
+  .filter((arg) => arg !== "")
+const write = switches["no-write"] !== true && (!smoke || switches.write === true)
+const command = `pnpm bench${process.argv.length > 2 ? ` ${process.argv.slice(2).join(" ")}` : ""}`
+
+/** The upstream of every side: no faults, no latency; tokens forgotten soon after use so its memory stays flat. */
+const fastSandbox = { SANDBOX_REFRESH_TOKEN_TTL_S: "120" }
+
+const say = (line: string) => process.stdout.write(`${line}\n`)
+const mib = (bytes: number) => bytes / 2 ** 20
+const { median } = Load
+
+type MeasuredRound = Load.Round & { readonly cpuMicros: number; readonly upstreamCpuMicros: number }
+
+const sideOf = (label: string, measured: ReadonlyArray<Load.Round & { readonly cpuMicros: number }>): Report.Side => ({
+  label,
+  rps: median(measured.map((round) => round.rps)),
+  p50: median(measured.map((round) => round.p50)),
+  p99: median(measured.map((round) => round.p99)),
+  requests: measured.reduce((sum, round) => sum + round.requests, 0),
+  errors: measured.reduce((sum, round) => sum + round.errors + (round.ranOut ? 1 : 0), 0),
+  cpuMicros: median(measured.map((round) => round.cpuMicros)),
+  roundRps: measured.map((round) => round.rps)
+})
+
+const fromCore = (label: string, sideRounds: ReadonlyArray<SideRound>): Report.Side =>
+  sideOf(
+    label,
+    sideRounds.map((round) => ({ ...round, ranOut: false }))
+  )
+
+const sandboxStats = async (sandboxUrl: string) =>
+  (await (await fetch(`${sandboxUrl}/sandbox/stats`)).json()) as { readonly refreshRequests: number }
+
+/** A counter's value from the gateway's Prometheus text. */
+const counter = async (gatewayUrl: string, name: string): Promise<number> => {
+  const text = await (await fetch(`${gatewayUrl}/metrics`)).text()
+  const match = new RegExp(`^${name} (\\S+)$`, "m").exec(text)
+  return match === null ? Number.NaN : Number(match[1])
+}
+
+/** A round of autocannon against `side`, with the CPU its process and the sandbox spent meanwhile. */
+const loadRound = async (
+  side: Processes.Served,
+  sandbox: Processes.Served,
+  tokens: ReadonlyArray<string>,
+  options: { readonly seconds?: number; readonly amount?: number }
+): Promise<MeasuredRound> => {
+  const cpuBefore = side.cpuSeconds()
+  const upstreamBefore = sandbox.cpuSeconds()
+  const round = await Load.run({ url: `${side.url}/graphql`, connections, tokens, ...options })
+  const perRequest = (cpuSeconds: number) => (cpuSeconds * 1e6) / Math.max(1, round.requests)
+  return {
+    ...round,
+    cpuMicros: perRequest(side.cpuSeconds() - cpuBefore),
+    upstreamCpuMicros: perRequest(sandbox.cpuSeconds() - upstreamBefore)
+  }
+}
+
+/** Enough fresh tokens for `seconds` at `rate`, with room to spare (a round that runs out is reported). */
+const tokensFor = (sandbox: Processes.Served, rate: number, forSeconds: number) =>
+  Load.mintTokens(sandbox.url, Math.ceil(Math.max(rate, 500) * forSeconds * 2) + 2_000)
+
+/** Part 1: interleaved autocannon rounds against the gateway and the minimal proxy. */
+const gatewayVsMinimal = async (sandbox: Processes.Served, gateway: Processes.Served, minimal: Processes.Served) => {
+  const sides = [gateway, minimal]
+  const rates = new Map<Processes.Served, number>()
+  for (const side of sides) {
+    const warmUp = await loadRound(side, sandbox, await tokensFor(sandbox, 2_000, warmUpSeconds), {
+      seconds: warmUpSeconds
+    })
+    rates.set(side, warmUp.rps)
+    say(`  warm-up ${side.name}: ${warmUp.rps.toFixed(0)} requests/s`)
+  }
+  const results = new Map<Processes.Served, Array<MeasuredRound>>(sides.map((side) => [side, []]))
+  for (let round = 0; round < rounds; round++) {
+    for (const side of round % 2 === 0 ? sides : [...sides].reverse()) {
+      const tokens = await tokensFor(sandbox, rates.get(side)!, seconds)
+      const result = await loadRound(side, sandbox, tokens, { seconds })
+      rates.set(side, Math.max(rates.get(side)!, result.rps))
+      results.get(side)!.push(result)
+      say(
+        `  round ${round + 1} ${side.name}: ${result.rps.toFixed(0)} requests/s, p50 ${result.p50.toFixed(2)} ms, p99 ${result.p99.toFixed(2)} ms, ${result.errors} errors, ${result.cpuMicros.toFixed(0)} µs CPU/request${result.ranOut ? " (RAN OUT OF TOKENS)" : ""}`
+      )
+    }
+  }
+  const gatewaySide = sideOf(`gateway (LOG_LEVEL=${logLevel})`, results.get(gateway)!)
+  const minimalSide = sideOf("minimal proxy", results.get(minimal)!)
+  return {
+    gateway: gatewaySide,
+    minimal: minimalSide,
+    ratio: gatewaySide.rps / minimalSide.rps,
+    upstreamCpuMicros: median([...results.values()].flat().map((round) => round.upstreamCpuMicros))
+  }
+}
+
+/** Part 2: `core-vs-fetch.ts` in a process of its own (this one's event loop stays free meanwhile). */
+const coreVsFetch = async (sandbox: Processes.Served) => {
+  const args = [
+    join(here, "core-vs-fetch.ts"),
+    sandbox.url,
+    String(connections),
+    String(seconds / 2),
+    String(rounds),
+    String(smoke ? 500 : 4_000)
+  ]
+  const output = await new Promise<string>((resolve, reject) =>
+    execFile(
+      process.execPath,
+      ["--import", "tsx", ...args],
+      { cwd: Processes.root, encoding: "utf8", maxBuffer: 16 * 2 ** 20 },
+      (error, stdout) => (error === null ? resolve(stdout) : reject(error))
+    )
+  )
+  const comparison = JSON.parse(output.trim().split("\n").at(-1)!) as Comparison
+  const core = fromCore("core client (Effect)", comparison.core)
+  const plain = fromCore("raw fetch", comparison.fetch)
+  return { core, fetch: plain, ratio: core.rps / plain.rps }
+}
+
+/** One `refreshToken` mutation; resolves with the status and body. */
+const mutate = (agent: Agent, graphqlUrl: string, token: string) =>
+  new Promise<{ readonly status: number; readonly body: string }>((resolve, reject) => {
+    const req = request(graphqlUrl, { method: "POST", agent, headers: Load.refreshHeaders }, (res) => {
+      const chunks: Array<Buffer> = []
+      res.on("data", (chunk: Buffer) => chunks.push(chunk))
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }))
+      res.on("error", reject)
+    })
+    req.on("error", reject)
+    req.end(Load.refreshBody(token))
+  })
+
+/** The new refresh token of a `TokenPair` answer, if it is one. */
+const pairOf = (body: string): string | undefined => {
+  try {
+    const result = (JSON.parse(body) as { data?: { refreshToken?: { __typename?: string; refreshToken?: string } } })
+      .data?.refreshToken
+    return result?.__typename === "TokenPair" ? result.refreshToken : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** Part 3: 1,000 concurrent refreshes of one token; the sandbox holds its answer for 1 s so that they overlap. */
+const singleFlight = async (sandbox: Processes.Served, gateway: Processes.Served) => {
+  const requests = 1000
+  const [token] = await Load.mintTokens(sandbox.url, 1)
+  const before = (await sandboxStats(sandbox.url)).refreshRequests
+  const coalescedBefore = await counter(gateway.url, "ddn_refresh_coalesced_total")
+  const reusedBefore = await counter(gateway.url, "ddn_refresh_reused_total")
+  await fetch(`${sandbox.url}/sandbox/faults`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ type: "latency", ms: 1000 })
+  })
+  const agent = new Agent({ keepAlive: true, maxSockets: requests })
+  const answers = await Promise.all(
+    Array.from({ length: requests }, () =>
+      mutate(agent, `${gateway.url}/graphql`, token!).catch(() => ({ status: 0, body: "" }))
+    )
+  )
+  agent.destroy()
+  const pairs = answers.map((answer) => pairOf(answer.body)).filter((pair) => pair !== undefined)
+  return {
+    requests,
+    upstreamCalls: (await sandboxStats(sandbox.url)).refreshRequests - before,
+    tokenPairs: pairs.length,
+    distinctPairs: new Set(pairs).size,
+    coalesced: (await counter(gateway.url, "ddn_refresh_coalesced_total")) - coalescedBefore,
+    reused: (await counter(gateway.url, "ddn_refresh_reused_total")) - reusedBefore
+  }
+}
+
+/** Part 4: a fresh gateway's RSS after warm-up and after `memoryRequests` requests with unique tokens. */
+const memory = async (sandbox: Processes.Served, rate: number) => {
+  const gateway = await Processes.gateway(sandbox.url, { LOG_LEVEL: logLevel }, nodeArgs)
+  let peak = 0
+  const sampler = setInterval(() => {
+    if (gateway.alive()) peak = Math.max(peak, gateway.rss())
+  }, 250)
+  try {
+    const url = `${gateway.url}/graphql`
+    const spare = connections * 4
+    let errors = 0
+    // At least the reuse window (10 s) of traffic, so the kept grants reach their steady state.
+    const warmUpRequests = smoke ? 1_000 : Math.max(10_000, Math.ceil(rate * 15))
+    errors += (
+      await Load.run({
+        url,
+        connections,
+        tokens: await Load.mintTokens(sandbox.url, warmUpRequests + spare),
+        amount: warmUpRequests
+      })
+    ).errors
+    const rssAfterWarmUp = gateway.rss()
+    peak = Math.max(peak, rssAfterWarmUp)
+    say(`  after ${warmUpRequests} warm-up requests: RSS ${mib(rssAfterWarmUp).toFixed(1)} MiB`)
+    const chunk = 50_000
+    let elapsed = 0
+    for (let done = 0; done < memoryRequests; done += chunk) {
+      const amount = Math.min(chunk, memoryRequests - done)
+      const tokens = await Load.mintTokens(sandbox.url, amount + spare)
+      const round = await Load.run({ url, connections, tokens, amount })
+      errors += round.errors
+      elapsed += round.seconds
+      say(`  ${done + amount} requests: RSS ${mib(gateway.rss()).toFixed(1)} MiB, ${round.rps.toFixed(0)} requests/s`)
+    }
+    const rssAfter = gateway.rss()
+    peak = Math.max(peak, rssAfter)
+    clearInterval(sampler)
+    return {
+      warmUpRequests,
+      requests: memoryRequests,
+      errors,
+      rps: memoryRequests / elapsed,
+      rssAfterWarmUpMiB: mib(rssAfterWarmUp),
+      rssAfterMiB: mib(rssAfter),
+      rssPeakMiB: mib(peak),
+      growthMiB: mib(rssAfter - rssAfterWarmUp),
+      exitCode: await gateway.stop()
+    }
+  } finally {
+    clearInterval(sampler)
+    await gateway.stop()
+  }
+}
+
+/** `--profile`: one round against a CPU-profiled gateway, then its top self-time functions. */
+const profile = async () => {
+  const directory = mkdtempSync(join(tmpdir(), "ddn-gateway-profile-"))
+  const sandbox = await Processes.sandbox(fastSandbox)
+  const gateway = await Processes.gateway(sandbox.url, { LOG_LEVEL: logLevel }, [
+    ...nodeArgs,
+    "--cpu-prof",
+    `--cpu-prof-dir=${directory}`
+  ])
+  try {
+    const url = `${gateway.url}/graphql`
+    const warmUp = await Load.run({ url, connections, tokens: await tokensFor(sandbox, 2_000, 3), seconds: 3 })
+    const round = await Load.run({ url, connections, tokens: await tokensFor(sandbox, warmUp.rps, seconds), seconds })
+    say(`gateway under profiling: ${round.rps.toFixed(0)} requests/s, ${round.errors} errors`)
+  } finally {
+    await gateway.stop()
+    await sandbox.stop()
+  }
+  const [file] = readdirSync(directory).filter((name) => name.endsWith(".cpuprofile"))
+  if (file === undefined) throw new Error("the gateway wrote no profile")
+  const summary = Profiles.summarise(JSON.parse(readFileSync(join(directory, file), "utf8")) as Profiles.CpuProfile)
+  say(Profiles.format(summary, 40))
+  say(`\nprofile: ${join(directory, file)} (node --import tsx test/bench/profile-summary.ts <file> [top] [filter])`)
+}
+
+/** The commit measured, and whether the code under test had uncommitted changes. */
+const revision = (): string => {
+  try {
+    const git = (...args: ReadonlyArray<string>) =>
+      execFileSync("git", [...args], { cwd: Processes.root, encoding: "utf8" }).trim()
+    const dirty = git("status", "--porcelain", "--", "packages/auth/src", "packages/sandbox/src", "apps/gateway/src")
+    return `${git("rev-parse", "--short", "HEAD")}${dirty === "" ? "" : " with uncommitted changes in the code under test"}`
+  } catch {
+    return "unknown revision"
+  }
+}
+
+const main = async (): Promise<number> => {
+  Processes.requireBuild()
+  if (switches.profile === true) {
+    await profile()
+    return 0
+  }
+  const quiet = smoke
+    ? Number.NaN
+    : await Machine.waitForQuiet({
+        maxSeconds: 60,
+        onWait: (load) => say(`waiting for the machine to be quiet (other processes use ${load.toFixed(2)} cores)…`)
+      })
+  const machineLine = `${Report.machine()}; code at ${revision()}`
+  const runStart = Machine.sample()
+  const startedAt = Date.now()
+  const date = new Date().toISOString()
+  say(`${command}${smoke ? " (smoke)" : ""}\n${machineLine}`)
+  say(
+    `${connections} connections, ${rounds} round(s) of ${seconds} s per side after ${warmUpSeconds} s of warm-up, gateway LOG_LEVEL=${logLevel}, node ${nodeArgs.join(" ") || "(no flags)"} for the gateway and the minimal proxy\n`
+  )
+
+  const sandbox = await Processes.sandbox(fastSandbox)
+  const gateway = await Processes.gateway(sandbox.url, { LOG_LEVEL: logLevel }, nodeArgs)
+  const minimal = await Processes.minimalProxy(sandbox.url, nodeArgs)
+
+  say("1. gateway vs minimal proxy")
+  const proxy = await gatewayVsMinimal(sandbox, gateway, minimal)
+  await minimal.stop()
+  say(`   ratio ${proxy.ratio.toFixed(2)}\n2. core client vs raw fetch`)
+  const core = await coreVsFetch(sandbox)
+  for (const side of [core.core, core.fetch]) {
+    say(`  ${side.label}: ${side.rps.toFixed(0)} requests/s, ${side.cpuMicros.toFixed(0)} µs CPU/request`)
+  }
+  say(`   ratio ${core.ratio.toFixed(2)}\n3. single-flight`)
+  const collapse = await singleFlight(sandbox, gateway)
+  say(`  ${collapse.requests} refreshes → ${collapse.upstreamCalls} upstream call(s), ${collapse.tokenPairs} pairs`)
+  const gatewayExit = await gateway.stop()
+
+  say("4. memory")
+  const rss = await memory(sandbox, proxy.gateway.rps)
+  await sandbox.stop()
+  const others = Machine.othersLoad(runStart, Machine.sample(), (Date.now() - startedAt) / 1000)
+
+  const judged = !smoke
+  const errors = proxy.gateway.errors + proxy.minimal.errors + core.core.errors + core.fetch.errors + rss.errors
+  const targets: Array<Report.Target> = [
+    {
+      name: "gateway throughput",
+      goal: "≥ 0.80 × minimal proxy, 0 errors",
+      measured: `${proxy.ratio.toFixed(2)} ×, ${proxy.gateway.errors} errors`,
+      pass: proxy.ratio >= 0.8 && proxy.gateway.errors === 0,
+      judged
+    },
+    {
+      name: "core client",
+      goal: "≥ 0.95 × raw fetch",
+      measured: `${core.ratio.toFixed(2)} ×`,
+      pass: core.ratio >= 0.95,
+      judged
+    },
+    {
+      name: "single-flight",
+      goal: "1 upstream call for 1,000 concurrent refreshes",
+      measured: `${collapse.upstreamCalls} call(s), ${collapse.tokenPairs} pairs, ${collapse.distinctPairs} distinct`,
+      pass: collapse.upstreamCalls === 1 && collapse.tokenPairs === collapse.requests && collapse.distinctPairs === 1,
+      judged: true
+    },
+    {
+      name: "memory",
+      goal: `RSS growth < 50 MiB over ${memoryRequests} requests`,
+      measured: `${rss.growthMiB.toFixed(1)} MiB`,
+      pass: rss.growthMiB < 50,
+      judged
+    },
+    {
+      name: "no errors, no crash",
+      goal: "every answer a TokenPair; gateways exit 0",
+      measured: `${errors} errors, exit codes ${gatewayExit} and ${rss.exitCode}`,
+      pass: errors === 0 && gatewayExit === 0 && rss.exitCode === 0,
+      judged: true
+    }
+  ]
+  const results: Report.Results = {
+    date,
+    command,
+    smoke,
+    settings: { connections, seconds, rounds, warmUpSeconds, logLevel, memoryRequests, nodeArgs: nodeArgs.join(" ") },
+    machine: { quietBefore: quiet, othersDuring: others, minutes: (Date.now() - startedAt) / 60_000 },
+    proxy,
+    core,
+    singleFlight: collapse,
+    memory: rss,
+    targets
+  }
+
+  say("")
+  for (const side of [proxy.gateway, proxy.minimal, core.core, core.fetch]) {
+    say(
+      `${side.label.padEnd(28)} ${side.rps.toFixed(0).padStart(7)} requests/s  p50 ${side.p50.toFixed(2).padStart(7)} ms  p99 ${side.p99.toFixed(2).padStart(7)} ms  ${String(side.errors).padStart(3)} errors  ${side.cpuMicros.toFixed(0).padStart(5)} µs CPU/request`
+    )
+  }
+  say(`RSS ${rss.rssAfterWarmUpMiB.toFixed(1)} → ${rss.rssAfterMiB.toFixed(1)} MiB (peak ${rss.rssPeakMiB.toFixed(1)})`)
+  say(
+    `${results.machine.minutes.toFixed(1)} min; other processes kept ${others.toFixed(2)} cores busy on average meanwhile\n`
+  )
+  for (const target of targets) {
+    const mark = target.judged
+      ? target.pass
+        ? "PASS"
+        : "FAIL"
+      : target.pass
+        ? "(pass, not judged)"
+        : "(fail, not judged)"
+    say(`${mark.padEnd(19)} ${target.name}: ${target.measured} (target ${target.goal})`)
+  }
+  if (write) {
+    Report.writeMarkdown(join(here, "RESULTS.md"), Report.markdown(results, machineLine))
+    writeFileSync(join(here, "results.svg"), Report.chart(results))
+    say("\nwrote test/bench/RESULTS.md and test/bench/results.svg")
+  }
+  return targets.every((target) => !target.judged || target.pass) ? 0 : 1
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`)
+    Processes.killAll()
+    process.exit(1)
+  }
+)

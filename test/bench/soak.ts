@@ -1,0 +1,348 @@
+/**
+ * `pnpm soak`: a bounded endurance run. Simulated users keep refresh chains going through the
+ * gateway (`dist`, `NODE_ENV=production LOG_LEVEL=info`) in front of a sandbox that injects faults
+ * (by default 10 % 503, 5 % 429 with `Retry-After: 1`, 1 % hangs, 1 % resets, 1 % malformed bodies,
+ * a tenth of them after the token was rotated, 1–5 ms of latency), with racing tabs (three
+ * concurrent refreshes of one token), clients that abort and resubmit, bad input and unknown tokens.
+ *
+ * Checks, each printed with its figures; any failure exits 1:
+ * - every request is answered with a result (`TokenPair`, `RefreshTokenRejected`) or a mapped error
+ *   code (`BAD_USER_INPUT`, `UPSTREAM_UNAVAILABLE`, `RATE_LIMITED`, `UPSTREAM_BAD_RESPONSE`), within
+ *   the client's 25 s timeout: no `INTERNAL_SERVER_ERROR`, no HTTP 5xx, no transport error;
+ * - no crash: the gateway is alive at the end and exits 0 on SIGTERM;
+ * - RSS flat after warm-up (see {@link rssCriterion});
+ * - no session lost where the upstream succeeded (see {@link lostSessionDefinition});
+ * - racing answers agree: all `TokenPair`s for one refresh token carry the same new pair.
+ *
+ *   pnpm soak [--smoke] [--seconds 300] [--users 40] [--seed 7]
+ */
+import { Agent, request } from "node:http"
+import * as Load from "./internal/Load.js"
+import * as Machine from "./internal/Machine.js"
+import * as Options from "./internal/Options.js"
+import * as Processes from "./internal/Processes.js"
+
+/** What counts as a lost session, as printed. */
+export const lostSessionDefinition = [
+  "A chain is one simulated user's sequence of refresh tokens t0 → t1 → …; it ends when the gateway",
+  "answers RefreshTokenRejected for the current token t. The soak then asks the sandbox",
+  "(POST /sandbox/inspect) what became of t's rotation. 'lost': DDN rotated t but its 200 never",
+  "reached the gateway (a fault struck after the rotation): DDN itself lost the session, and no",
+  "gateway can get it back. 'delivered' or 'none': DDN's 200 for t reached the gateway (or t was",
+  "never rotated) and the user still got no new pair: a LOST SESSION, which single-flight and the",
+  "reuse window exist to prevent. Any lost session fails the soak."
+].join("\n")
+
+/** The RSS criterion, as printed. */
+export const rssCriterion = (warmUpSeconds: number, limitMiB: number) =>
+  `RSS is sampled every 2 s. After a warm-up of ${warmUpSeconds} s, the median of the last fifth of the samples may exceed the median of the first fifth by less than ${limitMiB} MiB (judged on runs of 60 s or more).`
+
+const { values, smoke } = Options.parse({
+  usage: "pnpm soak [options]: mixed traffic through the gateway to a faulty sandbox",
+  smokeEnv: "SOAK_SMOKE",
+  specs: {
+    seconds: { env: "SOAK_SECONDS", full: 300, smoke: 20, help: "how long traffic runs" },
+    users: { env: "SOAK_USERS", full: 40, smoke: 20, help: "simulated users, each with a refresh chain" },
+    seed: { env: "SOAK_SEED", full: 7, smoke: 7, help: "the sandbox's fault seed" }
+  }
+})
+const seconds = values.seconds
+const users = Math.round(values.users)
+const warmUpSeconds = Math.min(60, Math.max(5, Math.round(seconds * 0.3)))
+const rssLimitMiB = 16
+const clientTimeoutMs = 25_000
+
+const faultyUpstream = {
+  SANDBOX_ERROR_RATE_503: "0.10",
+  SANDBOX_RATE_LIMIT_RATE: "0.05",
+  SANDBOX_RETRY_AFTER_S: "1",
+  SANDBOX_HANG_RATE: "0.01",
+  SANDBOX_RESET_RATE: "0.01",
+  SANDBOX_MALFORMED_RATE: "0.01",
+  SANDBOX_AFTER_PHASE_RATE: "0.1",
+  SANDBOX_LATENCY_MS: "1-5",
+  SANDBOX_SEED: String(values.seed)
+}
+
+/** How one request ended, as the client saw it. */
+type Outcome =
+  | "token_pair"
+  | "rejected_expired"
+  | "rejected_invalid"
+  | "bad_user_input"
+  | "upstream_unavailable"
+  | "rate_limited"
+  | "upstream_bad_response"
+  | "aborted_by_client"
+  | "internal_server_error"
+  | "http_5xx"
+  | "unexpected_answer"
+  | "transport_error"
+  | "client_timeout"
+
+const failures: ReadonlySet<Outcome> = new Set([
+  "internal_server_error",
+  "http_5xx",
+  "unexpected_answer",
+  "transport_error",
+  "client_timeout"
+])
+
+interface Answer {
+  readonly outcome: Outcome
+  readonly pair?: string
+  readonly retryAfterSeconds?: number
+}
+
+const counts = new Map<Outcome, number>()
+const count = (outcome: Outcome) => counts.set(outcome, (counts.get(outcome) ?? 0) + 1)
+const examples: Array<string> = []
+const chains = { started: 0, refreshed: 0, endedByUpstream: 0, lost: 0, divergent: 0, wrongMapping: 0 }
+const pairsByToken = new Map<string, string>()
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+const between = (min: number, max: number) => min + Math.random() * (max - min)
+
+/** Reads a gateway answer into an outcome. */
+const classify = (status: number, body: string): Answer => {
+  if (status >= 500) return { outcome: "http_5xx" }
+  let json: {
+    data?: { refreshToken?: { __typename?: string; reason?: string; refreshToken?: string } } | null
+    errors?: ReadonlyArray<{ extensions?: { code?: string; retryAfterSeconds?: number } }>
+  }
+  try {
+    json = JSON.parse(body)
+  } catch {
+    return { outcome: "unexpected_answer" }
+  }
+  const result = json.data?.refreshToken
+  if (status === 200 && result?.__typename === "TokenPair" && typeof result.refreshToken === "string") {
+    return { outcome: "token_pair", pair: result.refreshToken }
+  }
+  if (status === 200 && result?.__typename === "RefreshTokenRejected") {
+    return { outcome: result.reason === "INVALID" ? "rejected_invalid" : "rejected_expired" }
+  }
+  const code = json.errors?.[0]?.extensions?.code
+  switch (code) {
+    case "BAD_USER_INPUT":
+      return { outcome: "bad_user_input" }
+    case "UPSTREAM_UNAVAILABLE":
+      return { outcome: "upstream_unavailable" }
+    case "RATE_LIMITED":
+      return { outcome: "rate_limited", retryAfterSeconds: json.errors?.[0]?.extensions?.retryAfterSeconds ?? 1 }
+    case "UPSTREAM_BAD_RESPONSE":
+      return { outcome: "upstream_bad_response" }
+    case "INTERNAL_SERVER_ERROR":
+      return { outcome: "internal_server_error" }
+    default:
+      return { outcome: "unexpected_answer" }
+  }
+}
+
+const main = async (): Promise<number> => {
+  Processes.requireBuild()
+  const machineStart = Machine.sample()
+  const startedAt = Date.now()
+  process.stdout.write(
+    `pnpm soak${smoke ? " --smoke" : ""}: ${seconds} s, ${users} users, sandbox faults ${JSON.stringify(faultyUpstream)}\n`
+  )
+  const sandbox = await Processes.sandbox(faultyUpstream)
+  const gateway = await Processes.gateway(sandbox.url, { LOG_LEVEL: "info" })
+  const graphqlUrl = `${gateway.url}/graphql`
+  const agent = new Agent({ keepAlive: true, maxSockets: users * 4 })
+
+  const refresh = (token: string, abortAfterMs?: number): Promise<Answer> =>
+    new Promise((resolve) => {
+      const controller = new AbortController()
+      let settled = false
+      const settle = (answer: Answer) => {
+        if (settled) return
+        settled = true
+        clearTimeout(timeout)
+        if (abortTimer !== undefined) clearTimeout(abortTimer)
+        count(answer.outcome)
+        if (failures.has(answer.outcome) && examples.length < 10) examples.push(answer.outcome)
+        resolve(answer)
+      }
+      const timeout = setTimeout(() => {
+        settle({ outcome: "client_timeout" })
+        controller.abort()
+      }, clientTimeoutMs)
+      const abortTimer =
+        abortAfterMs === undefined
+          ? undefined
+          : setTimeout(() => {
+              settle({ outcome: "aborted_by_client" })
+              controller.abort()
+            }, abortAfterMs)
+      const req = request(
+        graphqlUrl,
+        { method: "POST", agent, headers: Load.refreshHeaders, signal: controller.signal },
+        (res) => {
+          const chunks: Array<Buffer> = []
+          res.on("data", (chunk: Buffer) => chunks.push(chunk))
+          res.on("end", () => settle(classify(res.statusCode ?? 0, Buffer.concat(chunks).toString("utf8"))))
+          res.on("error", () => settle({ outcome: "transport_error" }))
+        }
+      )
+      req.on("error", () => settle({ outcome: "transport_error" }))
+      req.end(Load.refreshBody(token))
+    })
+
+  const login = async () => {
+    chains.started += 1
+    const [token] = await Load.mintTokens(sandbox.url, 1)
+    return token!
+  }
+
+  /** Checks a refresh token's answers agree: one new pair, and no rejection once a pair was given. */
+  const recordPair = (token: string, pair: string) => {
+    const earlier = pairsByToken.get(token)
+    if (earlier !== undefined && earlier !== pair) chains.divergent += 1
+    pairsByToken.set(token, pair)
+  }
+
+  const inspect = async (token: string) =>
+    (await (
+      await fetch(`${sandbox.url}/sandbox/inspect`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ refreshToken: token })
+      })
+    ).json()) as { readonly state: string; readonly rotation: "none" | "delivered" | "lost" }
+
+  const endAt = Date.now() + seconds * 1000
+  const user = async () => {
+    let token = await login()
+    while (Date.now() < endAt) {
+      const scenario = Math.random()
+      let answers: ReadonlyArray<Answer>
+      if (scenario < 0.03) {
+        const answer = await refresh(scenario < 0.015 ? "" : "bad\u0000token")
+        if (answer.outcome !== "bad_user_input") chains.wrongMapping += 1
+        continue
+      } else if (scenario < 0.05) {
+        await refresh(Math.random().toString(36).slice(2).padEnd(43, "x"))
+        continue
+      } else if (scenario < 0.15) {
+        answers = await Promise.all([refresh(token), refresh(token), refresh(token)])
+      } else if (scenario < 0.2) {
+        await refresh(token, between(0, 20))
+        answers = [await refresh(token)]
+      } else {
+        answers = [await refresh(token)]
+      }
+
+      for (const answer of answers) if (answer.pair !== undefined) recordPair(token, answer.pair)
+      const pair = answers.find((answer) => answer.pair !== undefined)?.pair
+      if (pair !== undefined) {
+        if (answers.some((answer) => answer.outcome.startsWith("rejected"))) chains.lost += 1
+        token = pair
+        chains.refreshed += 1
+        await sleep(between(0, 20))
+        continue
+      }
+      if (answers.some((answer) => answer.outcome.startsWith("rejected"))) {
+        const { rotation } = await inspect(token)
+        if (rotation === "lost") chains.endedByUpstream += 1
+        else chains.lost += 1
+        token = await login()
+        continue
+      }
+      const limited = answers.find((answer) => answer.outcome === "rate_limited")
+      await sleep(limited !== undefined ? Math.min(2, limited.retryAfterSeconds ?? 1) * 1000 : between(100, 300))
+    }
+  }
+
+  const rss: Array<{ readonly at: number; readonly bytes: number }> = []
+  const sampler = setInterval(() => {
+    if (gateway.alive()) rss.push({ at: (Date.now() - startedAt) / 1000, bytes: gateway.rss() })
+  }, 2000)
+  const progress = setInterval(() => {
+    const done = [...counts.values()].reduce((sum, n) => sum + n, 0)
+    process.stdout.write(
+      `  ${Math.round((Date.now() - startedAt) / 1000)} s: ${done} requests, RSS ${((rss.at(-1)?.bytes ?? 0) / 2 ** 20).toFixed(1)} MiB\n`
+    )
+  }, 15_000)
+
+  await Promise.all(Array.from({ length: users }, user))
+  clearInterval(sampler)
+  clearInterval(progress)
+  agent.destroy()
+
+  const alive = gateway.alive()
+  const stats = (await (await fetch(`${sandbox.url}/sandbox/stats`)).json()) as Record<string, unknown>
+  const metrics = await (await fetch(`${gateway.url}/metrics`)).text()
+  const exitCode = await gateway.stop()
+  await sandbox.stop()
+
+  const mib = (bytes: number) => bytes / 2 ** 20
+  const afterWarmUp = rss.filter((sample) => sample.at >= warmUpSeconds)
+  const fifth = Math.max(1, Math.floor(afterWarmUp.length / 5))
+  const first = Load.median(afterWarmUp.slice(0, fifth).map((sample) => mib(sample.bytes)))
+  const last = Load.median(afterWarmUp.slice(-fifth).map((sample) => mib(sample.bytes)))
+  const slope = slopePerMinute(afterWarmUp.map((sample) => [sample.at, mib(sample.bytes)] as const))
+  const rssJudged = seconds >= 60 && afterWarmUp.length >= 5
+  const total = [...counts.values()].reduce((sum, n) => sum + n, 0)
+  const failed = [...counts].filter(([outcome]) => failures.has(outcome)).reduce((sum, [, n]) => sum + n, 0)
+  const counter = (name: string) => new RegExp(`^${name} (\\S+)$`, "m").exec(metrics)?.[1] ?? "?"
+
+  const say = (line: string) => process.stdout.write(`${line}\n`)
+  say(`\n${total} requests in ${((Date.now() - startedAt) / 1000).toFixed(0)} s; outcomes:`)
+  for (const [outcome, n] of [...counts].sort((a, b) => b[1] - a[1])) {
+    say(`  ${outcome.padEnd(24)} ${String(n).padStart(7)}${failures.has(outcome) ? "  (failure)" : ""}`)
+  }
+  say(
+    `chains: ${chains.started} started, ${chains.refreshed} refreshes, ${chains.endedByUpstream} ended because DDN lost a rotation's response, ${chains.lost} lost sessions`
+  )
+  say(
+    `gateway: ${counter("ddn_refresh_coalesced_total")} coalesced, ${counter("ddn_refresh_reused_total")} reused, ${counter("ddn_upstream_retries_total")} upstream retries`
+  )
+  say(`sandbox: ${JSON.stringify(stats)}`)
+  say(
+    `RSS (MiB): ${rss.length} samples, first fifth after warm-up ${first.toFixed(1)}, last fifth ${last.toFixed(1)}, slope ${slope.toFixed(2)} MiB/min, max ${mib(Math.max(...rss.map((sample) => sample.bytes))).toFixed(1)}`
+  )
+  say(`\n${rssCriterion(warmUpSeconds, rssLimitMiB)}\n\n${lostSessionDefinition}\n`)
+  const others = Machine.othersLoad(machineStart, Machine.sample(), (Date.now() - startedAt) / 1000)
+  say(`other processes kept ${others.toFixed(2)} cores busy on average during the run\n`)
+
+  const checks: ReadonlyArray<readonly [string, boolean, string]> = [
+    [
+      "every request answered with a result or a mapped error",
+      failed === 0,
+      `${failed} failures${examples.length > 0 ? ` (e.g. ${examples.join(", ")})` : ""}`
+    ],
+    ["bad input mapped to BAD_USER_INPUT", chains.wrongMapping === 0, `${chains.wrongMapping} otherwise`],
+    ["no crash", alive && exitCode === 0, `alive at the end: ${alive}, exit code ${exitCode}`],
+    [
+      "RSS flat after warm-up",
+      !rssJudged || last - first < rssLimitMiB,
+      rssJudged ? `${(last - first).toFixed(1)} MiB (limit ${rssLimitMiB})` : "not judged (run shorter than 60 s)"
+    ],
+    ["no session lost where the upstream succeeded", chains.lost === 0, `${chains.lost} lost sessions`],
+    ["racing answers agree", chains.divergent === 0, `${chains.divergent} tokens answered with different pairs`],
+    ["traffic flowed", (counts.get("token_pair") ?? 0) > 0, `${counts.get("token_pair") ?? 0} token pairs`]
+  ]
+  for (const [name, pass, detail] of checks) say(`${pass ? "PASS" : "FAIL"}  ${name}: ${detail}`)
+  return checks.every(([, pass]) => pass) ? 0 : 1
+}
+
+/** The least-squares slope of `(seconds, MiB)` points, in MiB per minute. */
+const slopePerMinute = (points: ReadonlyArray<readonly [number, number]>): number => {
+  if (points.length < 2) return 0
+  const n = points.length
+  const meanX = points.reduce((sum, [x]) => sum + x, 0) / n
+  const meanY = points.reduce((sum, [, y]) => sum + y, 0) / n
+  const covariance = points.reduce((sum, [x, y]) => sum + (x - meanX) * (y - meanY), 0)
+  const variance = points.reduce((sum, [x]) => sum + (x - meanX) ** 2, 0)
+  return variance === 0 ? 0 : (covariance / variance) * 60
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`)
+    Processes.killAll()
+    process.exit(1)
+  }
+)
