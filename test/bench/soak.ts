@@ -14,13 +14,18 @@
  * - no session lost where the upstream succeeded (see {@link lostSessionDefinition});
  * - racing answers agree: all `TokenPair`s for one refresh token carry the same new pair.
  *
+ * Full runs (not `--smoke`) also write their summary into `RESULTS.md` beside this file.
+ *
  *   pnpm soak [--smoke] [--seconds 300] [--users 40] [--seed 7]
  */
 import { Agent, request } from "node:http"
+import { join } from "node:path"
+import { fileURLToPath } from "node:url"
 import * as Load from "./internal/Load.js"
 import * as Machine from "./internal/Machine.js"
 import * as Options from "./internal/Options.js"
 import * as Processes from "./internal/Processes.js"
+import * as Report from "./internal/Report.js"
 
 /** What counts as a lost session, as printed. */
 export const lostSessionDefinition = [
@@ -37,14 +42,15 @@ export const lostSessionDefinition = [
 export const rssCriterion = (warmUpSeconds: number, limitMiB: number) =>
   `RSS is sampled every 2 s. After a warm-up of ${warmUpSeconds} s, the median of the last fifth of the samples may exceed the median of the first fifth by less than ${limitMiB} MiB (judged on runs of 60 s or more).`
 
-const { values, smoke } = Options.parse({
+const { values, smoke, switches } = Options.parse({
   usage: "pnpm soak [options]: mixed traffic through the gateway to a faulty sandbox",
   smokeEnv: "SOAK_SMOKE",
   specs: {
     seconds: { env: "SOAK_SECONDS", full: 300, smoke: 20, help: "how long traffic runs" },
     users: { env: "SOAK_USERS", full: 40, smoke: 20, help: "simulated users, each with a refresh chain" },
     seed: { env: "SOAK_SEED", full: 7, smoke: 7, help: "the sandbox's fault seed" }
-  }
+  },
+  switches: { "no-write": { type: "boolean", help: "do not write the summary into RESULTS.md" } }
 })
 const seconds = values.seconds
 const users = Math.round(values.users)
@@ -287,7 +293,11 @@ const main = async (): Promise<number> => {
   const failed = [...counts].filter(([outcome]) => failures.has(outcome)).reduce((sum, [, n]) => sum + n, 0)
   const counter = (name: string) => new RegExp(`^${name} (\\S+)$`, "m").exec(metrics)?.[1] ?? "?"
 
-  const say = (line: string) => process.stdout.write(`${line}\n`)
+  const lines: Array<string> = []
+  const say = (line: string) => {
+    lines.push(line)
+    process.stdout.write(`${line}\n`)
+  }
   say(`\n${total} requests in ${((Date.now() - startedAt) / 1000).toFixed(0)} s; outcomes:`)
   for (const [outcome, n] of [...counts].sort((a, b) => b[1] - a[1])) {
     say(`  ${outcome.padEnd(24)} ${String(n).padStart(7)}${failures.has(outcome) ? "  (failure)" : ""}`)
@@ -324,6 +334,16 @@ const main = async (): Promise<number> => {
     ["traffic flowed", (counts.get("token_pair") ?? 0) > 0, `${counts.get("token_pair") ?? 0} token pairs`]
   ]
   for (const [name, pass, detail] of checks) say(`${pass ? "PASS" : "FAIL"}  ${name}: ${detail}`)
+  if (!smoke && switches["no-write"] !== true) {
+    const summary = [
+      `Run on ${new Date(startedAt).toISOString()} with \`pnpm soak${process.argv.length > 2 ? ` ${process.argv.slice(2).join(" ")}` : ""}\` on ${Report.machine()}: ${seconds} s, ${users} users, sandbox faults \`${JSON.stringify(faultyUpstream)}\`, the gateway from \`dist\` with \`NODE_ENV=production LOG_LEVEL=info\`.`,
+      "",
+      "```",
+      ...lines.map((line) => line.trim()).filter((line) => line !== ""),
+      "```"
+    ].join("\n")
+    Report.writeMarkdown(join(fileURLToPath(new URL(".", import.meta.url)), "RESULTS.md"), summary, "soak:results")
+  }
   return checks.every(([, pass]) => pass) ? 0 : 1
 }
 

@@ -12,10 +12,10 @@ import { fileURLToPath } from "node:url"
 /** The repository root. */
 export const root = fileURLToPath(new URL("../../../", import.meta.url))
 
-/** Where the built entry points are. */
+/** Where the built entry points are; `BENCH_GATEWAY` points at another gateway build (e.g. an older commit's). */
 export const entries = {
   sandbox: join(root, "packages/sandbox/dist/main.js"),
-  gateway: join(root, "apps/gateway/dist/main.js"),
+  gateway: process.env.BENCH_GATEWAY ?? join(root, "apps/gateway/dist/main.js"),
   minimalProxy: join(root, "test/bench/minimal-proxy.ts")
 } as const
 

@@ -14,6 +14,7 @@ export interface CpuProfile {
       readonly url: string
       readonly lineNumber: number
     }
+    readonly children?: ReadonlyArray<number>
   }>
   readonly samples: ReadonlyArray<number>
   readonly timeDeltas: ReadonlyArray<number>
@@ -34,7 +35,26 @@ export interface Summary {
   readonly idleMs: number
   readonly functions: ReadonlyArray<Entry>
   readonly packages: ReadonlyArray<Entry>
+  /** Self time by layer, Node's own frames charged to the nearest caller's package (see {@link layers}). */
+  readonly layers: ReadonlyArray<Entry>
 }
+
+/** The layers of a gateway request, by the packages whose code runs in them. */
+export const layers: ReadonlyArray<{ readonly name: string; readonly packages: RegExp }> = [
+  // wasm: undici's llhttp response parser.
+  {
+    name: "core: Effect runtime, @ddn/auth, HTTP client",
+    packages: /^(effect|@effect\/.*|@ddn\/auth|undici|wasm:.*)$/
+  },
+  {
+    name: "GraphQL: yoga, its Fetch API layer, graphql-js",
+    packages:
+      /^(graphql-yoga|@graphql-yoga\/.*|@whatwg-node\/.*|@envelop\/.*|@graphql-tools\/.*|graphql|@escape\.tech\/.*|lru-cache)$/
+  },
+  { name: "gateway: routes, logs, metrics", packages: /^(@ddn\/gateway|prom-client)$/ },
+  { name: "garbage collector", packages: /^\(garbage collector\)$/ },
+  { name: "Node with no JS caller: HTTP parsing, sockets, timers", packages: /^\(node\)$/ }
+]
 
 const root = fileURLToPath(new URL("../../../", import.meta.url))
 
@@ -64,6 +84,18 @@ const shortWhere = (url: string, line: number): string => {
 /** Self time per function and per package. */
 export const summarise = (profile: CpuProfile): Summary => {
   const byId = new Map(profile.nodes.map((node) => [node.id, node.callFrame]))
+  const parentOf = new Map<number, number>()
+  for (const node of profile.nodes) for (const child of node.children ?? []) parentOf.set(child, node.id)
+  /** The package of the nearest frame that is not Node's own (`node:` or native). */
+  const attributedPackage = (id: number): string => {
+    if (byId.get(id)?.functionName === "(garbage collector)") return "(garbage collector)"
+    for (let current: number | undefined = id; current !== undefined; current = parentOf.get(current)) {
+      const url = byId.get(current)?.url ?? ""
+      if (url !== "" && !url.startsWith("node:")) return packageOf(url)
+    }
+    return "(node)"
+  }
+  const byLayer = new Map<string, number>()
   const selfById = new Map<number, number>()
   for (let i = 0; i < profile.samples.length; i++) {
     const id = profile.samples[i]!
@@ -88,6 +120,9 @@ export const summarise = (profile: CpuProfile): Summary => {
     functions.set(key, entry)
     const pkg = frame.url === "" ? name : packageOf(frame.url)
     packages.set(pkg, (packages.get(pkg) ?? 0) + ms)
+    const attributed = attributedPackage(id)
+    const layer = layers.find((candidate) => candidate.packages.test(attributed))?.name ?? `other: ${attributed}`
+    byLayer.set(layer, (byLayer.get(layer) ?? 0) + ms)
   }
   const busyMs = totalMs - idleMs
   const rank = <A extends { selfMs: number }>(entries: Iterable<A>) =>
@@ -96,7 +131,8 @@ export const summarise = (profile: CpuProfile): Summary => {
     busyMs,
     idleMs,
     functions: rank(functions.values()),
-    packages: rank([...packages].map(([name, selfMs]) => ({ name, where: "", selfMs })))
+    packages: rank([...packages].map(([name, selfMs]) => ({ name, where: "", selfMs }))),
+    layers: rank([...byLayer].map(([name, selfMs]) => ({ name, where: "", selfMs })))
   }
 }
 
@@ -110,6 +146,9 @@ export const format = (summary: Summary, top = 30, filter?: string): string => {
       : summary.functions.filter((entry) => entry.name.includes(filter) || entry.where.includes(filter))
   return [
     `busy ${summary.busyMs.toFixed(0)} ms, idle ${summary.idleMs.toFixed(0)} ms; self time as a share of busy time`,
+    "",
+    "by layer (Node's own frames charged to their caller):",
+    ...summary.layers.slice(0, 8).map((entry) => `${pct(entry.share)}  ${entry.name}`),
     "",
     "by package:",
     ...summary.packages.slice(0, 15).map((entry) => `${pct(entry.share)}  ${entry.name}`),

@@ -77,6 +77,9 @@ export interface Results {
     readonly rssAfterMiB: number
     readonly rssPeakMiB: number
     readonly growthMiB: number
+    /** V8 heap in use (`nodejs_heap_size_used_bytes`), for telling a leak from heap sizing. */
+    readonly heapAfterWarmUpMiB: number
+    readonly heapAfterMiB: number
   }
   readonly targets: ReadonlyArray<Target>
 }
@@ -135,17 +138,19 @@ export const markdown = (results: Results, machineLine: string): string => {
     "",
     "### 4. Memory",
     "",
-    `A fresh gateway: RSS **${fixed(memory.rssAfterWarmUpMiB, 1)} MiB** after ${memory.warmUpRequests} warm-up requests, **${fixed(memory.rssAfterMiB, 1)} MiB** after ${memory.requests} more requests with unique tokens (reuse window on, 10 s), peak ${fixed(memory.rssPeakMiB, 1)} MiB: growth **${fixed(memory.growthMiB, 1)} MiB** at ${fixed(memory.rps)} requests/s, ${memory.errors} errors.`,
+    `A fresh gateway: RSS **${fixed(memory.rssAfterWarmUpMiB, 1)} MiB** after ${memory.warmUpRequests} warm-up requests, **${fixed(memory.rssAfterMiB, 1)} MiB** after ${memory.requests} more requests with unique tokens (reuse window on, 10 s), peak ${fixed(memory.rssPeakMiB, 1)} MiB: growth **${fixed(memory.growthMiB, 1)} MiB** at ${fixed(memory.rps)} requests/s, ${memory.errors} errors. V8 heap in use: ${fixed(memory.heapAfterWarmUpMiB, 1)} MiB after warm-up, ${fixed(memory.heapAfterMiB, 1)} MiB at the end.`,
     "",
     "![throughput and latency per side](results.svg)"
   ].join("\n")
 }
 
-const begin = "<!-- bench:results:begin -->"
-const end = "<!-- bench:results:end -->"
-
-/** Replaces the generated part of `RESULTS.md` at `path` (between its markers), keeping the rest. */
-export const writeMarkdown = (path: string, generated: string): void => {
+/**
+ * Replaces one generated part of `RESULTS.md` at `path` (between its `<!-- section:begin -->` and
+ * `<!-- section:end -->` markers, appended when missing), keeping the rest of the file.
+ */
+export const writeMarkdown = (path: string, generated: string, section = "bench:results"): void => {
+  const begin = `<!-- ${section}:begin -->`
+  const end = `<!-- ${section}:end -->`
   const block = `${begin}\n${generated}\n${end}`
   const current = existsSync(path) ? readFileSync(path, "utf8") : `# Benchmark results\n\n${begin}\n${end}\n`
   const from = current.indexOf(begin)
@@ -161,43 +166,48 @@ const escapeXml = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&
 
 /** Two panels: requests/s per side (bars), and p50/p99 latency per side (paired bars). */
 export const chart = (results: Results): string => {
-  const sides = [results.proxy.gateway, results.proxy.minimal, results.core.core, results.core.fetch]
-  const colours = ["#2563eb", "#9ca3af", "#059669", "#9ca3af"]
-  const width = 860
+  const sides = [
+    { name: "gateway", side: results.proxy.gateway, colour: "#2563eb" },
+    { name: "minimal proxy", side: results.proxy.minimal, colour: "#9ca3af" },
+    { name: "core client", side: results.core.core, colour: "#059669" },
+    { name: "raw fetch", side: results.core.fetch, colour: "#9ca3af" }
+  ]
+  const width = 900
   const rowHeight = 34
   const top = 64
-  const labelWidth = 170
-  const panelWidth = 300
-  const height = top + sides.length * rowHeight + 56
-  const maxRps = Math.max(...sides.map((side) => side.rps).filter(Number.isFinite), 1)
-  const maxLatency = Math.max(...sides.map((side) => side.p99).filter(Number.isFinite), 1)
-  const latencyX = labelWidth + panelWidth + 60
+  const labelWidth = 130
+  const rpsWidth = 300
+  const latencyX = labelWidth + rpsWidth + 90
+  const latencyWidth = width - latencyX - 130
+  const height = top + sides.length * rowHeight + 70
+  const maxRps = Math.max(...sides.map(({ side }) => side.rps).filter(Number.isFinite), 1)
+  const maxLatency = Math.max(...sides.map(({ side }) => side.p99).filter(Number.isFinite), 1)
+  const bar = (value: number, max: number, span: number) => (Number.isFinite(value) ? (value / max) * span : 0)
   const parts: Array<string> = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="12">`,
     `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
-    `<text x="16" y="22" font-size="15" font-weight="600">${escapeXml(`pnpm bench, ${results.date.slice(0, 10)}: throughput and latency per side (${results.settings.connections} connections)`)}</text>`,
+    `<text x="16" y="22" font-size="15" font-weight="600">${escapeXml(`pnpm bench, ${results.date.slice(0, 10)}: throughput and latency per side, ${results.settings.connections} connections`)}</text>`,
     `<text x="${labelWidth}" y="48" font-weight="600">requests/s (median of rounds)</text>`,
-    `<text x="${latencyX}" y="48" font-weight="600">latency ms: p50 (dark), p99 (light)</text>`
+    `<text x="${latencyX}" y="48" font-weight="600">latency in ms: p50 (dark) / p99 (light)</text>`
   ]
-  sides.forEach((side, index) => {
-    const y = top + index * rowHeight
-    const colour = colours[index]!
-    const rpsWidth = Number.isFinite(side.rps) ? (side.rps / maxRps) * panelWidth : 0
-    const p50Width = Number.isFinite(side.p50) ? (side.p50 / maxLatency) * (width - latencyX - 70) : 0
-    const p99Width = Number.isFinite(side.p99) ? (side.p99 / maxLatency) * (width - latencyX - 70) : 0
+  sides.forEach(({ name, side, colour }, index) => {
+    const y = top + index * rowHeight + (index >= 2 ? 10 : 0)
+    const rps = bar(side.rps, maxRps, rpsWidth)
+    const p50 = bar(side.p50, maxLatency, latencyWidth)
+    const p99 = bar(side.p99, maxLatency, latencyWidth)
     parts.push(
-      `<text x="16" y="${y + 16}">${escapeXml(side.label)}</text>`,
-      `<rect x="${labelWidth}" y="${y + 4}" width="${rpsWidth.toFixed(1)}" height="18" fill="${colour}"/>`,
-      `<text x="${labelWidth + rpsWidth + 6}" y="${y + 17}">${fixed(side.rps)}</text>`,
-      `<rect x="${latencyX}" y="${y + 2}" width="${p99Width.toFixed(1)}" height="22" fill="${colour}" fill-opacity="0.35"/>`,
-      `<rect x="${latencyX}" y="${y + 8}" width="${p50Width.toFixed(1)}" height="10" fill="${colour}"/>`,
-      `<text x="${latencyX + p99Width + 6}" y="${y + 17}">${ms(side.p50)} / ${ms(side.p99)}</text>`
+      `<text x="16" y="${y + 17}">${escapeXml(name)}</text>`,
+      `<rect x="${labelWidth}" y="${y + 4}" width="${rps.toFixed(1)}" height="18" fill="${colour}"/>`,
+      `<text x="${(labelWidth + rps + 6).toFixed(1)}" y="${y + 17}">${fixed(side.rps)}</text>`,
+      `<rect x="${latencyX}" y="${y + 2}" width="${p99.toFixed(1)}" height="22" fill="${colour}" fill-opacity="0.35"/>`,
+      `<rect x="${latencyX}" y="${y + 8}" width="${p50.toFixed(1)}" height="10" fill="${colour}"/>`,
+      `<text x="${(latencyX + p99 + 6).toFixed(1)}" y="${y + 17}">${ms(side.p50)} / ${ms(side.p99)}</text>`
     )
   })
-  const footY = top + sides.length * rowHeight + 20
+  const footY = top + sides.length * rowHeight + 34
   parts.push(
-    `<text x="16" y="${footY}">${escapeXml(`gateway / minimal proxy: ${fixed(results.proxy.ratio, 2)} (target ≥ 0.8) · core client / raw fetch: ${fixed(results.core.ratio, 2)} (target ≥ 0.95)`)}</text>`,
-    `<text x="16" y="${footY + 18}" fill="#6b7280">${escapeXml(`single-flight: ${results.singleFlight.upstreamCalls} upstream call for ${results.singleFlight.requests} refreshes · RSS growth over ${results.memory.requests} requests: ${fixed(results.memory.growthMiB, 1)} MiB`)}</text>`,
+    `<text x="16" y="${footY}">${escapeXml(`gateway / minimal proxy (HTTP, autocannon): ${fixed(results.proxy.ratio, 2)}, target ≥ 0.80 · core client / raw fetch (in process): ${fixed(results.core.ratio, 2)}, target ≥ 0.95`)}</text>`,
+    `<text x="16" y="${footY + 18}" fill="#6b7280">${escapeXml(`single-flight: ${results.singleFlight.upstreamCalls} upstream call for ${results.singleFlight.requests} concurrent refreshes · RSS growth over ${results.memory.requests} requests: ${fixed(results.memory.growthMiB, 1)} MiB`)}</text>`,
     "</svg>"
   )
   return `${parts.join("\n")}\n`
