@@ -53,7 +53,7 @@ const { values, smoke, switches } = Options.parse({
     "log-level": { type: "string", help: "the gateway's LOG_LEVEL (BENCH_LOG_LEVEL; default info)" },
     "node-args": {
       type: "string",
-      help: `Node flags for the gateway and the minimal proxy alike, as --node-args="…" (BENCH_NODE_ARGS; default "${defaultNodeArgs}")`
+      help: `Node flags for the gateway, the minimal proxy and the core-vs-fetch process alike, as --node-args="…" (BENCH_NODE_ARGS; default "${defaultNodeArgs}")`
     },
     write: { type: "boolean", help: "write RESULTS.md and results.svg even on a smoke run" },
     "no-write": { type: "boolean", help: "write nothing, only print" },
@@ -166,7 +166,10 @@ const gatewayVsMinimal = async (sandbox: Processes.Served, gateway: Processes.Se
   }
 }
 
-/** Part 2: `core-vs-fetch.ts` in a process of its own (this one's event loop stays free meanwhile). */
+/**
+ * Part 2: `core-vs-fetch.ts` in a process of its own (this one's event loop stays free meanwhile),
+ * with the Node flags of part 1.
+ */
 const coreVsFetch = async (sandbox: Processes.Served) => {
   const args = [
     join(here, "core-vs-fetch.ts"),
@@ -179,7 +182,8 @@ const coreVsFetch = async (sandbox: Processes.Served) => {
   const output = await new Promise<string>((resolve, reject) =>
     execFile(
       process.execPath,
-      ["--import", "tsx", ...args],
+      // The same Node flags as the servers of part 1; both sides share this process.
+      [...nodeArgs, "--import", "tsx", ...args],
       { cwd: Processes.root, encoding: "utf8", maxBuffer: 16 * 2 ** 20 },
       (error, stdout) => (error === null ? resolve(stdout) : reject(error))
     )
@@ -358,7 +362,7 @@ const main = async (): Promise<number> => {
   const date = new Date().toISOString()
   say(`${command}${smoke ? " (smoke)" : ""}\n${machineLine}`)
   say(
-    `${connections} connections, ${rounds} round(s) of ${seconds} s per side after ${warmUpSeconds} s of warm-up, gateway LOG_LEVEL=${logLevel}, node ${nodeArgs.join(" ") || "(no flags)"} for the gateway and the minimal proxy\n`
+    `${connections} connections, ${rounds} round(s) of ${seconds} s per side after ${warmUpSeconds} s of warm-up, gateway LOG_LEVEL=${logLevel}, node ${nodeArgs.join(" ") || "(no flags)"} for the gateway, the minimal proxy and the core-vs-fetch process\n`
   )
 
   const sandbox = await Processes.sandbox(fastSandbox)

@@ -56,7 +56,7 @@ const main = async () => {
         DDN_API_URL: sandbox.url,
         ...envOf(env)
       },
-      listening: /Gateway listening on (http:\/\/\S+)/
+      listening: /(?:Gateway|Minimal proxy) listening on (http:\/\/\S+)/
     })
   const sides = [
     await start("A", values.a, values["a-args"], values["a-env"]),

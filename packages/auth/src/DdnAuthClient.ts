@@ -12,19 +12,23 @@
 import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import { flow } from "effect/Function"
 import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
+import * as Schema from "effect/Schema"
+import { attemptTimeout } from "./internal/attemptTimeout.js"
 import { invalidReason } from "./internal/refreshTokenInput.js"
 import { parseRetryAfter } from "./internal/retryAfter.js"
 import { isTransient, retryPolicy, TransientFailure } from "./internal/retryPolicy.js"
@@ -143,24 +147,34 @@ const issuePaths = (error: ParseResult.ParseError): ReadonlyArray<string> => [
   )
 ]
 
-const decodeGrant = (response: HttpClientResponse.HttpClientResponse, receivedAt: number) =>
-  HttpClientResponse.schemaBodyJson(RefreshResponseBody)(response).pipe(
-    Effect.map((body) => TokenGrant.fromResponse(body, receivedAt)),
-    Effect.catchTags({
-      ParseError: (error) =>
-        Effect.fail(new UpstreamBadResponse({ status: response.status, issues: issuePaths(error) })),
-      ResponseError: (error) =>
-        error.cause instanceof SyntaxError
-          ? Effect.fail(new UpstreamBadResponse({ status: response.status, issues: ["body: not JSON"] }))
-          : Effect.fail(transportFailure(error))
-    })
-  )
+const decodeBody = Schema.decodeUnknownEither(RefreshResponseBody)
+
+/** The grant in a 2xx response: its JSON body decoded with `RefreshResponseBody`, synchronously once read. */
+const decodeGrant = (
+  response: HttpClientResponse.HttpClientResponse,
+  receivedAt: number
+): Effect.Effect<TokenGrant, UpstreamBadResponse | TransientFailure> =>
+  Effect.matchEffect(response.json, {
+    onFailure: (error): Effect.Effect<never, UpstreamBadResponse | TransientFailure> =>
+      error.cause instanceof SyntaxError
+        ? Effect.fail(new UpstreamBadResponse({ status: response.status, issues: ["body: not JSON"] }))
+        : Effect.fail(transportFailure(error)),
+    onSuccess: (json) => {
+      const body = decodeBody(json)
+      return Either.isRight(body)
+        ? Effect.succeed(TokenGrant.fromResponse(body.right, receivedAt))
+        : Effect.fail(new UpstreamBadResponse({ status: response.status, issues: issuePaths(body.left) }))
+    }
+  })
 
 const deadlinePassed = new TransientFailure({ kind: "Deadline", retryAfter: Option.none(), reachedUpstream: false })
 
 /** Reads and drops a body we do not need, so the keep-alive connection can be reused. */
 const discardBody = (response: HttpClientResponse.HttpClientResponse) =>
   response.arrayBuffer.pipe(Effect.timeout(Duration.seconds(1)), Effect.ignore)
+
+/** The span of one refresh; no call-site stack trace is captured (it would cost an `Error` per call). */
+const refreshSpan = { kind: "client", captureStackTrace: false } as const
 
 /** Builds the client from `Options`; needs an `HttpClient`. */
 export const make = (options: Options): Effect.Effect<Service, never, HttpClient.HttpClient> =>
@@ -195,15 +209,17 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
             Effect.flatMap(Clock.currentTimeMillis, (receivedAt) => classify(response, receivedAt, attemptNumber))
           )
         }),
-        Effect.timeoutFail({
-          duration: Duration.millis(timeoutMillis),
-          onTimeout: () =>
-            new TransientFailure({
-              kind: boundByDeadline ? "Deadline" : "Timeout",
-              retryAfter: Option.none(),
-              reachedUpstream: true
-            })
-        }),
+        (self) =>
+          attemptTimeout(
+            self,
+            timeoutMillis,
+            () =>
+              new TransientFailure({
+                kind: boundByDeadline ? "Deadline" : "Timeout",
+                retryAfter: Option.none(),
+                reachedUpstream: true
+              })
+          ),
         Effect.tapError((error) =>
           isTransient(error) && (error.kind === "Timeout" || error.kind === "Transport")
             ? Metric.increment(error.kind === "Timeout" ? attemptsByOutcome.timeout : attemptsByOutcome.transport)
@@ -234,60 +250,96 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
       return Effect.zipRight(discardBody(response), Effect.fail(failure))
     }
 
-    const refresh = Effect.fn("DdnAuthClient.refresh")(function* (refreshToken: Redacted.Redacted<string>) {
-      const reason = invalidReason(Redacted.value(refreshToken))
-      if (reason !== undefined) return yield* new InvalidInput({ reason })
+    /**
+     * One refresh of a valid token. The hot path is one attempt: the retry schedule's driver is only
+     * built when that attempt fails transiently, and the rest is plain bookkeeping in closure state.
+     */
+    const run = (token: string): Effect.Effect<TokenGrant, RefreshError> =>
+      Effect.flatMap(Clock.currentTimeMillis, (startedAt) => {
+        const request = HttpClientRequest.bodyUnsafeJson(HttpClientRequest.post(refreshPath), { refreshToken: token })
+        const deadlineAt = startedAt + deadlineMillis
+        let attempts = 0
+        let lastTransient: TransientFailure | undefined
+        let earlierAttemptMayHaveRotated = false
 
-      const request = HttpClientRequest.post(refreshPath).pipe(
-        HttpClientRequest.bodyUnsafeJson({ refreshToken: Redacted.value(refreshToken) })
-      )
-      const deadlineAt = (yield* Clock.currentTimeMillis) + deadlineMillis
-      let attempts = 0
-      let lastTransient: TransientFailure | undefined
-      let earlierAttemptMayHaveRotated = false
+        const oneAttempt = Effect.flatMap(Clock.currentTimeMillis, (now) => {
+          const remaining = deadlineAt - now
+          if (remaining <= 0) return Effect.fail(deadlinePassed)
+          attempts += 1
+          const boundByDeadline = remaining <= attemptTimeoutMillis
+          const timeoutMillis = boundByDeadline ? remaining : attemptTimeoutMillis
+          const current = attempt(request, attempts, timeoutMillis, boundByDeadline)
+          return attempts > 1 ? Effect.zipRight(Metric.increment(RefreshMetrics.upstreamRetries), current) : current
+        })
 
-      const oneAttempt = Effect.flatMap(Clock.currentTimeMillis, (now) => {
-        const remaining = deadlineAt - now
-        if (remaining <= 0) return Effect.fail(deadlinePassed)
-        attempts += 1
-        const boundByDeadline = remaining <= attemptTimeoutMillis
-        const timeoutMillis = boundByDeadline ? remaining : attemptTimeoutMillis
-        const retry = attempts > 1 ? Metric.increment(RefreshMetrics.upstreamRetries) : Effect.void
-        return Effect.zipRight(retry, attempt(request, attempts, timeoutMillis, boundByDeadline))
-      }).pipe(
-        Effect.tapError((error) =>
-          Effect.sync(() => {
-            if (!isTransient(error)) return
+        /** Records a transient failure; a terminal error passes through untouched. */
+        const note = (error: RefreshError | TransientFailure) => {
+          if (isTransient(error)) {
             earlierAttemptMayHaveRotated ||= error.reachedUpstream
             if (error.kind !== "Deadline") lastTransient = error
+          }
+          return error
+        }
+
+        /** The later attempts, paced by `retryPolicy`, which also decides when to give up. */
+        const retry = (first: TransientFailure) =>
+          Effect.flatMap(Schedule.driver(retryPolicy({ baseDelay, maxAttempts, deadlineAt })), (driver) => {
+            const loop = (error: TransientFailure): Effect.Effect<TokenGrant, RefreshError | TransientFailure> =>
+              Effect.matchEffect(driver.next(error), {
+                onFailure: () => Effect.fail(error),
+                onSuccess: () =>
+                  Effect.catchAll(oneAttempt, (next) => {
+                    const failure = note(next)
+                    return isTransient(failure) ? loop(failure) : Effect.fail(failure)
+                  })
+              })
+            return loop(first)
           })
-        )
-      )
 
-      /** The error a caller sees once the retries are over: the last failure, or the deadline. */
-      const fromTransient = (failure: TransientFailure): RefreshError => {
-        const last = failure.kind === "Deadline" ? lastTransient : failure
-        return last?.status === 429
-          ? new RateLimited({ retryAfter: Option.getOrElse(last.retryAfter, () => Duration.seconds(1)) })
-          : new UpstreamUnavailable({
-              reason: failure.kind,
-              attempts,
-              ...(last?.status === undefined ? {} : { status: last.status })
-            })
-      }
+        /** The error a caller sees once the retries are over: the last failure, or the deadline. */
+        const fromTransient = (failure: TransientFailure): RefreshError => {
+          const last = failure.kind === "Deadline" ? lastTransient : failure
+          return last?.status === 429
+            ? new RateLimited({ retryAfter: Option.getOrElse(last.retryAfter, () => Duration.seconds(1)) })
+            : new UpstreamUnavailable({
+                reason: failure.kind,
+                attempts,
+                ...(last?.status === undefined ? {} : { status: last.status })
+              })
+        }
 
-      return yield* oneAttempt.pipe(
-        Effect.retry(retryPolicy({ baseDelay, maxAttempts, deadlineAt })),
-        Effect.catchIf(isTransient, (failure) => Effect.fail(fromTransient(failure))),
-        Effect.tapError((error) =>
-          error._tag === "RefreshTokenExpired" && earlierAttemptMayHaveRotated
-            ? Effect.logWarning(
+        /** Maps what is left of the retries to a `RefreshError`, warning when a 401 may be our own doing. */
+        const conclude = (error: RefreshError | TransientFailure): Effect.Effect<never, RefreshError> => {
+          if (isTransient(error)) return Effect.fail(fromTransient(error))
+          if (error._tag === "RefreshTokenExpired" && earlierAttemptMayHaveRotated) {
+            return Effect.zipRight(
+              Effect.logWarning(
                 "DDN answered 401 after an earlier attempt failed: the earlier attempt may have rotated the token"
-              ).pipe(Effect.annotateLogs({ attempts }))
-            : Effect.void
-        )
+              ).pipe(Effect.annotateLogs({ attempts })),
+              Effect.fail(error)
+            )
+          }
+          return Effect.fail(error)
+        }
+
+        return Effect.catchAll(oneAttempt, (error) => {
+          const failure = note(error)
+          return isTransient(failure) && failure.kind !== "Deadline"
+            ? Effect.catchAll(retry(failure), conclude)
+            : conclude(failure)
+        })
+      })
+
+    const refresh = (refreshToken: Redacted.Redacted<string>): Effect.Effect<TokenGrant, RefreshError> =>
+      Effect.withSpan(
+        Effect.suspend(() => {
+          const token = Redacted.value(refreshToken)
+          const reason = invalidReason(token)
+          return reason === undefined ? run(token) : Effect.fail(new InvalidInput({ reason }))
+        }),
+        "DdnAuthClient.refresh",
+        refreshSpan
       )
-    })
 
     return DdnAuthClient.of({ refresh })
   })

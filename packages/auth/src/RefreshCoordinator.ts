@@ -135,31 +135,36 @@ export const make = (options: Options = {}) =>
         })
       )
 
-    const refresh = Effect.fn("RefreshCoordinator.refresh")(function* (refreshToken: Redacted.Redacted<string>) {
-      const raw = Redacted.value(refreshToken)
-      const reason = invalidReason(raw)
-      if (reason !== undefined) return yield* new InvalidInput({ reason })
-      const key = keyOf(raw)
+    /** Shares the in-flight call for `key`, or starts one, detached from every caller. */
+    const shareOrStart = (key: string, refreshToken: Redacted.Redacted<string>) => {
+      const shared = inFlight.get(key)
+      if (shared !== undefined)
+        return Effect.zipRight(Metric.increment(RefreshMetrics.coalesced), Deferred.await(shared))
+      // Registered before anything yields, so every later caller of this token finds it.
+      const deferred = Deferred.unsafeMake<TokenGrant, RefreshError>(FiberId.none)
+      inFlight.set(key, deferred)
+      // Forked into the coordinator's scope: no caller's interruption cuts a rotation short.
+      return Effect.zipRight(Effect.forkIn(settle(key, refreshToken, deferred), scope), Deferred.await(deferred))
+    }
 
-      if (reuseWindowMillis > 0) {
-        const kept = recent.get(key, yield* Clock.currentTimeMillis)
-        if (kept !== undefined) {
-          yield* Metric.increment(RefreshMetrics.reused)
-          return restore(kept)
-        }
-      }
-      let deferred = inFlight.get(key)
-      if (deferred === undefined) {
-        // Registered before the next yield, so every later caller of this token finds it.
-        deferred = Deferred.unsafeMake<TokenGrant, RefreshError>(FiberId.none)
-        inFlight.set(key, deferred)
-        // Forked into the coordinator's scope: no caller's interruption cuts a rotation short.
-        yield* Effect.forkIn(settle(key, refreshToken, deferred), scope)
-      } else {
-        yield* Metric.increment(RefreshMetrics.coalesced)
-      }
-      return yield* Deferred.await(deferred)
-    })
+    const refresh = (refreshToken: Redacted.Redacted<string>): Effect.Effect<TokenGrant, RefreshError> =>
+      Effect.withSpan(
+        Effect.suspend(() => {
+          const raw = Redacted.value(refreshToken)
+          const reason = invalidReason(raw)
+          if (reason !== undefined) return Effect.fail(new InvalidInput({ reason }))
+          const key = keyOf(raw)
+          if (reuseWindowMillis === 0) return shareOrStart(key, refreshToken)
+          return Effect.flatMap(Clock.currentTimeMillis, (now) => {
+            const kept = recent.get(key, now)
+            return kept === undefined
+              ? shareOrStart(key, refreshToken)
+              : Effect.as(Metric.increment(RefreshMetrics.reused), restore(kept))
+          })
+        }),
+        "RefreshCoordinator.refresh",
+        { captureStackTrace: false }
+      )
 
     return RefreshCoordinator.of({ refresh })
   })

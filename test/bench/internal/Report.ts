@@ -43,7 +43,7 @@ export interface Results {
     readonly warmUpSeconds: number
     readonly logLevel: string
     readonly memoryRequests: number
-    /** Node flags of the gateway and the minimal proxy. */
+    /** Node flags of the gateway, the minimal proxy and the core-vs-fetch process. */
     readonly nodeArgs: string
   }
   readonly machine: {
@@ -108,7 +108,7 @@ export const markdown = (results: Results, machineLine: string): string => {
     "",
     `Machine: ${machineLine}. The run took ${fixed(results.machine.minutes, 1)} min; other processes kept ${fixed(results.machine.othersDuring, 2)} cores busy on average meanwhile (${fixed(results.machine.quietBefore, 2)} just before).`,
     "",
-    `Settings: ${settings.connections} connections, ${settings.rounds} interleaved round(s) of ${settings.seconds} s per side after ${settings.warmUpSeconds} s of warm-up each, gateway \`NODE_ENV=production LOG_LEVEL=${settings.logLevel}\` from \`dist\`, \`node ${settings.nodeArgs || "(no flags)"}\` for the gateway and the minimal proxy alike, the standalone sandbox with no faults and no latency as the upstream of both sides, a fresh refresh token per request. Figures are medians over the rounds; CPU is the side's own process per request (all its threads).`,
+    `Settings: ${settings.connections} connections, ${settings.rounds} interleaved round(s) of ${settings.seconds} s per side after ${settings.warmUpSeconds} s of warm-up each, gateway \`NODE_ENV=production LOG_LEVEL=${settings.logLevel}\` from \`dist\`, \`node ${settings.nodeArgs || "(no flags)"}\` for the gateway, the minimal proxy and the core-vs-fetch process alike, the standalone sandbox with no faults and no latency as the upstream of both sides, a fresh refresh token per request. Figures are medians over the rounds; CPU is the side's own process per request (all its threads).`,
     "",
     "| target | goal | measured | result |",
     "|---|---|---|---|",
