@@ -20,7 +20,6 @@ import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import { flow } from "effect/Function"
 import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
@@ -185,9 +184,9 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
     const baseDelay = Duration.decode(options.retryBaseDelay ?? defaults.retryBaseDelay)
     const apiUrl = new URL(options.apiUrl).href.replace(/\/+$/, "")
 
-    const httpClient = (yield* HttpClient.HttpClient).pipe(
-      HttpClient.mapRequest(flow(HttpClientRequest.prependUrl(apiUrl), HttpClientRequest.acceptJson))
-    )
+    const httpClient = yield* HttpClient.HttpClient
+    // Everything but the body is the same for every refresh: built once.
+    const refreshRequest = HttpClientRequest.post(`${apiUrl}${refreshPath}`, { acceptJson: true })
 
     /**
      * One HTTP attempt within `timeoutMillis`: a grant, a terminal `RefreshError`, or a `TransientFailure`.
@@ -256,7 +255,7 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
      */
     const run = (token: string): Effect.Effect<TokenGrant, RefreshError> =>
       Effect.flatMap(Clock.currentTimeMillis, (startedAt) => {
-        const request = HttpClientRequest.bodyUnsafeJson(HttpClientRequest.post(refreshPath), { refreshToken: token })
+        const request = HttpClientRequest.bodyUnsafeJson(refreshRequest, { refreshToken: token })
         const deadlineAt = startedAt + deadlineMillis
         let attempts = 0
         let lastTransient: TransientFailure | undefined
