@@ -184,7 +184,9 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
     const baseDelay = Duration.decode(options.retryBaseDelay ?? defaults.retryBaseDelay)
     const apiUrl = new URL(options.apiUrl).href.replace(/\/+$/, "")
 
-    const httpClient = yield* HttpClient.HttpClient
+    // DDN is a third party: our trace context (traceparent, b3) stays home. The request is still
+    // traced here, as an `http.client` span under `DdnAuthClient.refresh`.
+    const httpClient = HttpClient.withTracerPropagation(yield* HttpClient.HttpClient, false)
     // Everything but the body is the same for every refresh: built once.
     const refreshRequest = HttpClientRequest.post(`${apiUrl}${refreshPath}`, { acceptJson: true })
 
