@@ -27,7 +27,6 @@ import * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
-import { attemptTimeout } from "./internal/attemptTimeout.js"
 import { invalidReason } from "./internal/refreshTokenInput.js"
 import { parseRetryAfter } from "./internal/retryAfter.js"
 import { isTransient, retryPolicy, TransientFailure } from "./internal/retryPolicy.js"
@@ -210,17 +209,15 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
             Effect.flatMap(Clock.currentTimeMillis, (receivedAt) => classify(response, receivedAt, attemptNumber))
           )
         }),
-        (self) =>
-          attemptTimeout(
-            self,
-            timeoutMillis,
-            () =>
-              new TransientFailure({
-                kind: boundByDeadline ? "Deadline" : "Timeout",
-                retryAfter: Option.none(),
-                reachedUpstream: true
-              })
-          ),
+        Effect.timeoutFail({
+          duration: Duration.millis(timeoutMillis),
+          onTimeout: () =>
+            new TransientFailure({
+              kind: boundByDeadline ? "Deadline" : "Timeout",
+              retryAfter: Option.none(),
+              reachedUpstream: true
+            })
+        }),
         Effect.tapError((error) =>
           isTransient(error) && (error.kind === "Timeout" || error.kind === "Transport")
             ? Metric.increment(error.kind === "Timeout" ? attemptsByOutcome.timeout : attemptsByOutcome.transport)
