@@ -172,7 +172,7 @@ const discardBody = (response: HttpClientResponse.HttpClientResponse) =>
   response.arrayBuffer.pipe(Effect.timeout(Duration.seconds(1)), Effect.ignore)
 
 /** The span of one refresh; no call-site stack trace is captured (it would cost an `Error` per call). */
-const refreshSpan = { kind: "client", captureStackTrace: false } as const
+const refreshSpan = { captureStackTrace: false } as const
 
 /** Builds the client from `Options`; needs an `HttpClient`. */
 export const make = (options: Options): Effect.Effect<Service, never, HttpClient.HttpClient> =>

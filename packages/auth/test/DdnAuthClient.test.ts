@@ -9,6 +9,7 @@ import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as Redacted from "effect/Redacted"
 import * as TestClock from "effect/TestClock"
+import * as Tracer from "effect/Tracer"
 import * as Client from "../src/DdnAuthClient.js"
 import { DdnAuthClient } from "../src/DdnAuthClient.js"
 import { grantBody, mockUpstream, type Step } from "./utils/MockUpstream.js"
@@ -283,6 +284,36 @@ describe("DdnAuthClient", () => {
       )
       expect(failure(exit)).toMatchObject({ _tag: "InvalidInput", reason })
       expect(upstream.calls).toHaveLength(0)
+    })
+  )
+
+  it.effect("a refresh is a DdnAuthClient.refresh span over the http.client span; no trace context reaches DDN", () =>
+    Effect.gen(function* () {
+      const upstream = mockUpstream({ status: 200, body: grantBody() })
+      const native = yield* Effect.tracer
+      const spans: Array<Tracer.Span> = []
+      const recording = Tracer.make({
+        span: (...args) => {
+          const span = native.span(...args)
+          spans.push(span)
+          return span
+        },
+        context: native.context
+      })
+      yield* Effect.flatMap(DdnAuthClient, (client) => client.refresh(token)).pipe(
+        Effect.withSpan("caller"),
+        Effect.withTracer(recording),
+        Effect.provide(Client.layer({ apiUrl: "http://ddn.test" }).pipe(Layer.provide(upstream.layer)))
+      )
+      const byName = (name: string) => spans.find((span) => span.name === name)
+      const caller = byName("caller")
+      const refresh = byName("DdnAuthClient.refresh")
+      const http = spans.find((span) => span.name.startsWith("http.client"))
+      expect(refresh?.parent._tag === "Some" && refresh.parent.value.spanId).toBe(caller?.spanId)
+      expect(http?.parent._tag === "Some" && http.parent.value.spanId).toBe(refresh?.spanId)
+      expect(
+        Object.keys(upstream.calls[0]!.headers).filter((name) => /^(traceparent|tracestate|b3)$/i.test(name))
+      ).toEqual([])
     })
   )
 
