@@ -20,6 +20,7 @@ import type * as Auth from "@ddn/auth"
 import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Redacted from "effect/Redacted"
+import { fetchRefresh, type Refresh } from "./core-vs-fetch.js"
 import * as Load from "./internal/Load.js"
 import * as Processes from "./internal/Processes.js"
 
@@ -36,8 +37,6 @@ const { values, positionals } = parseArgs({
 const [sandboxUrl] = positionals
 if (sandboxUrl === undefined) throw new Error("usage: compare-cores.ts <sandbox url> [--a dist] [--b dist] …")
 
-type Refresh = (token: string) => Promise<boolean>
-
 const load = async (dist: string): Promise<Refresh> => {
   const auth = (await import(pathToFileURL(resolve(Processes.root, dist, "index.js")).href)) as typeof Auth
   const client = auth.DdnAuthNode.layerOptions({ apiUrl: sandboxUrl })
@@ -53,21 +52,10 @@ const load = async (dist: string): Promise<Refresh> => {
     runtime.runPromise(refresher.refresh(Redacted.make(token))).then((grant) => grant.tokenType === "Bearer")
 }
 
-const refreshUrl = `${sandboxUrl}/gateway/auth/refresh`
-const plain: Refresh = async (token) => {
-  const response = await fetch(refreshUrl, {
-    method: "POST",
-    headers: { "content-type": "application/json", accept: "application/json" },
-    body: JSON.stringify({ refreshToken: token })
-  })
-  const body = (await response.json()) as { readonly tokenType?: unknown }
-  return response.status === 200 && body.tokenType === "Bearer"
-}
-
 const sides: ReadonlyArray<readonly [string, Refresh]> = [
   [`A ${values.a}`, await load(values.a)],
   [`B ${values.b}`, await load(values.b)],
-  ["raw fetch", plain]
+  ["raw fetch", fetchRefresh(sandboxUrl)]
 ]
 const cpu = new Map<string, Array<number>>(sides.map(([name]) => [name, []]))
 for (let round = -1; round < Number(values.rounds); round++) {

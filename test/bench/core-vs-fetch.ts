@@ -33,7 +33,22 @@ export interface Comparison {
   readonly fetch: ReadonlyArray<SideRound>
 }
 
-type Refresh = (token: string) => Promise<boolean>
+/** One refresh by one side: whether it came back as a Bearer grant. */
+export type Refresh = (token: string) => Promise<boolean>
+
+/** The raw side: `fetch` + `response.json()` against the sandbox at `sandboxUrl`, nothing else. */
+export const fetchRefresh = (sandboxUrl: string): Refresh => {
+  const refreshUrl = `${sandboxUrl}${DdnAuthClient.refreshPath}`
+  return async (token) => {
+    const response = await fetch(refreshUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/json" },
+      body: JSON.stringify({ refreshToken: token })
+    })
+    const body = (await response.json()) as { readonly tokenType?: unknown }
+    return response.status === 200 && body.tokenType === "Bearer"
+  }
+}
 
 const measure = async (refresh: Refresh, tokens: ReadonlyArray<string>, connections: number): Promise<SideRound> => {
   const latencies: Array<number> = []
@@ -80,16 +95,7 @@ export const compare = async (options: {
   const core: Refresh = (token) =>
     runtime.runPromise(client.refresh(Redacted.make(token))).then((grant) => grant.tokenType === "Bearer")
 
-  const refreshUrl = `${sandboxUrl}${DdnAuthClient.refreshPath}`
-  const plain: Refresh = async (token) => {
-    const response = await fetch(refreshUrl, {
-      method: "POST",
-      headers: { "content-type": "application/json", accept: "application/json" },
-      body: JSON.stringify({ refreshToken: token })
-    })
-    const body = (await response.json()) as { readonly tokenType?: unknown }
-    return response.status === 200 && body.tokenType === "Bearer"
-  }
+  const plain = fetchRefresh(sandboxUrl)
 
   const sides = { core, fetch: plain }
   const results: { core: Array<SideRound>; fetch: Array<SideRound> } = { core: [], fetch: [] }
