@@ -218,9 +218,11 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
               reachedUpstream: true
             })
         }),
+        // Every attempt counts once: a status class above, or here a transport failure or a timeout
+        // (`Deadline` here is this attempt's timer running out at the deadline, so a timeout too).
         Effect.tapError((error) =>
-          isTransient(error) && (error.kind === "Timeout" || error.kind === "Transport")
-            ? Metric.increment(error.kind === "Timeout" ? attemptsByOutcome.timeout : attemptsByOutcome.transport)
+          isTransient(error) && error.kind !== "Status"
+            ? Metric.increment(error.kind === "Transport" ? attemptsByOutcome.transport : attemptsByOutcome.timeout)
             : Effect.void
         )
       )

@@ -7,11 +7,13 @@ import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
+import * as Metric from "effect/Metric"
 import * as Redacted from "effect/Redacted"
 import * as TestClock from "effect/TestClock"
 import * as Tracer from "effect/Tracer"
 import * as Client from "../src/DdnAuthClient.js"
 import { DdnAuthClient } from "../src/DdnAuthClient.js"
+import * as RefreshMetrics from "../src/RefreshMetrics.js"
 import { grantBody, mockUpstream, type Step } from "./utils/MockUpstream.js"
 
 const token = Redacted.make("rt-original")
@@ -217,6 +219,16 @@ describe("DdnAuthClient", () => {
         expect(failure(exit)).toMatchObject({ _tag: "UpstreamUnavailable", reason: "Deadline" })
         expect(upstream.calls.every((call) => call.signal.aborted)).toBe(true)
       }).pipe(Effect.provide(Client.layer({ apiUrl: "http://ddn.test" }).pipe(Layer.provide(upstream.layer))))
+    })
+  )
+
+  it.effect("every timed-out attempt counts as outcome=timeout, the one cut short by the deadline included", () =>
+    Effect.gen(function* () {
+      const timeouts = Metric.tagged(RefreshMetrics.upstreamAttempts, "outcome", "timeout")
+      const before = (yield* Metric.value(timeouts)).count
+      const { exit, calls } = yield* refreshWith(["hang", "hang", "hang", "hang"])
+      expect(failure(exit)).toMatchObject({ _tag: "UpstreamUnavailable", reason: "Deadline" })
+      expect((yield* Metric.value(timeouts)).count - before).toBe(calls.length)
     })
   )
 
