@@ -45,11 +45,22 @@ export const retryPolicy = (options: {
               Effect.map(Clock.currentTimeMillis, (now) => now + Duration.toMillis(wait) <= options.deadlineAt)
           })
     ),
+    // Whole milliseconds, rounded down: the `Clock` counts in them, and a fractional jittered wait
+    // would put every later instant, the last attempt's deadline-bound timer included, a rounding
+    // error past the deadline (a timer due at 10000.000000000002 ms never fires on a TestClock set to 10 s).
     Schedule.modifyDelayEffect(([, error], delay) =>
       Effect.map(Clock.currentTimeMillis, (now) =>
-        Duration.min(
-          isTransient(error) && Option.isSome(error.retryAfter) ? Duration.max(delay, error.retryAfter.value) : delay,
-          Duration.millis(Math.max(0, options.deadlineAt - now))
+        Duration.millis(
+          Math.floor(
+            Math.min(
+              Duration.toMillis(
+                isTransient(error) && Option.isSome(error.retryAfter)
+                  ? Duration.max(delay, error.retryAfter.value)
+                  : delay
+              ),
+              Math.max(0, options.deadlineAt - now)
+            )
+          )
         )
       )
     )
