@@ -191,17 +191,17 @@ export const start = (options: Partial<SandboxOptions> = {}): Promise<RunningSan
       counters.invalidRequests += 1
       return { reply: token.left, rotated: undefined }
     }
-    const wasSpent = authority.inspect(token.right).spent
     const result = authority.refresh(token.right)
     if (result._tag === "Rejected") {
       rejected[result.reason] += 1
       return { reply: invalidGrant[result.reason], rotated: undefined }
     }
     counters.granted += 1
-    if (wasSpent) lostRotations.delete(token.right)
+    // A replay within the reuse interval hands out the same pair: a rotation lost before is found again.
+    if (!result.rotated) lostRotations.delete(token.right)
     return {
       reply: { status: 200, headers: tokenHeaders, body: JSON.stringify(result.grant) },
-      rotated: wasSpent ? undefined : token.right
+      rotated: result.rotated ? token.right : undefined
     }
   }
 

@@ -42,7 +42,12 @@ export type RejectionReason = "unknown" | "expired" | "revoked" | "reused"
 
 /** The outcome of {@link TokenAuthority.refresh}. */
 export type RefreshResult =
-  | { readonly _tag: "Granted"; readonly grant: Grant }
+  | {
+      readonly _tag: "Granted"
+      readonly grant: Grant
+      /** True when this call spent the token; false when it replayed the grant within the reuse interval. */
+      readonly rotated: boolean
+    }
   | { readonly _tag: "Rejected"; readonly reason: RejectionReason }
 
 /**
@@ -170,7 +175,7 @@ export const make = (overrides: Partial<Options> = {}): TokenAuthority => {
       if (at >= record.expiresAt) return { _tag: "Rejected", reason: "expired" }
       if (record.spentAt !== undefined) {
         if (record.successor !== undefined && at - record.spentAt < reuseIntervalMs) {
-          return { _tag: "Granted", grant: record.successor }
+          return { _tag: "Granted", grant: record.successor, rotated: false }
         }
         family.revoked = true
         return { _tag: "Rejected", reason: "reused" }
@@ -179,7 +184,7 @@ export const make = (overrides: Partial<Options> = {}): TokenAuthority => {
       record.spentAt = at
       if (reuseIntervalMs > 0) record.successor = grant
       rememberSpent(family, refreshToken)
-      return { _tag: "Granted", grant }
+      return { _tag: "Granted", grant, rotated: true }
     },
     inspect: (refreshToken) => {
       const record = tokens.get(refreshToken)

@@ -88,6 +88,13 @@ describe("TokenAuthority", () => {
     expect(granted(authority.refresh(root.refreshToken))).toBe(first)
   })
 
+  it("says whether a grant spent the token or replayed its first use", () => {
+    const { authority } = setup({ reuseIntervalMs: 10_000 })
+    const root = authority.mintSession()
+    expect(authority.refresh(root.refreshToken)).toMatchObject({ _tag: "Granted", rotated: true })
+    expect(authority.refresh(root.refreshToken)).toMatchObject({ _tag: "Granted", rotated: false })
+  })
+
   it("past the reuse interval, reuse revokes the family", () => {
     const { authority, clock } = setup({ reuseIntervalMs: 10_000 })
     const root = authority.mintSession()
