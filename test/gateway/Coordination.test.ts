@@ -25,12 +25,18 @@ describe("refresh coordination through the gateway", () => {
 
   const upstreamCalls = () => sandbox.stats().refreshRequests
 
-  it("20 concurrent mutations with one token → one upstream call and 20 identical pairs", async () => {
+  /** `count` concurrent mutations of one fresh token while DDN holds its answer 200 ms; the answers and DDN's calls. */
+  const burst = async (graphqlUrl: string, count: number) => {
     const token = sandbox.authority.mintSession().refreshToken
     sandbox.faults.inject({ type: "latency", ms: 200 })
     const before = upstreamCalls()
-    const answers = await Promise.all(Array.from({ length: 20 }, () => refresh(gateway.graphqlUrl, token)))
-    expect(upstreamCalls() - before).toBe(1)
+    const answers = await Promise.all(Array.from({ length: count }, () => refresh(graphqlUrl, token)))
+    return { token, answers, calls: upstreamCalls() - before }
+  }
+
+  it("20 concurrent mutations with one token → one upstream call and 20 identical pairs", async () => {
+    const { answers, calls } = await burst(gateway.graphqlUrl, 20)
+    expect(calls).toBe(1)
     const pairs = answers.map((answer) => answer.body.data.refreshToken)
     expect(pairs.every((pair) => pair.__typename === "TokenPair")).toBe(true)
     expect(new Set(pairs.map((pair) => JSON.stringify(pair))).size).toBe(1)
@@ -68,11 +74,8 @@ describe("refresh coordination through the gateway", () => {
   })
 
   it("DDN_REUSE_WINDOW_MS=0: concurrent calls still share one upstream call, a resubmission is EXPIRED", async () => {
-    const token = sandbox.authority.mintSession().refreshToken
-    sandbox.faults.inject({ type: "latency", ms: 200 })
-    const before = upstreamCalls()
-    const answers = await Promise.all(Array.from({ length: 5 }, () => refresh(noReuse.graphqlUrl, token)))
-    expect(upstreamCalls() - before).toBe(1)
+    const { token, answers, calls } = await burst(noReuse.graphqlUrl, 5)
+    expect(calls).toBe(1)
     expect(answers.every((answer) => answer.body.data.refreshToken.__typename === "TokenPair")).toBe(true)
     const again = (await refresh(noReuse.graphqlUrl, token)).body.data.refreshToken
     expect(again).toMatchObject({ __typename: "RefreshTokenRejected", reason: "EXPIRED" })
