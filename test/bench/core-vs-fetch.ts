@@ -14,15 +14,8 @@ import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Redacted from "effect/Redacted"
 import * as Load from "./internal/Load.js"
 
-/** One side's figures over a round. */
-export interface SideRound {
-  readonly requests: number
-  readonly seconds: number
-  readonly rps: number
-  readonly p50: number
-  readonly p99: number
-  readonly errors: number
-  /** CPU time of this process per refresh, in microseconds. */
+/** One side's figures over a round: a load round's, with the CPU this process spent per refresh (µs). */
+export interface SideRound extends Omit<Load.Round, "ranOut"> {
   readonly cpuMicros: number
 }
 

@@ -4,8 +4,9 @@
  * - `ddn_gateway_refreshes_total{outcome}` and `ddn_gateway_refresh_duration_seconds{outcome}`,
  *   recorded by the gateway per refresh (every outcome pre-declared at 0);
  * - the core's Effect counters `ddn_upstream_attempts_total{outcome}`, `ddn_upstream_retries_total`,
- *   `ddn_refresh_coalesced_total` and `ddn_refresh_reused_total`, read from the Effect metric registry at scrape time (a prom-client
- *   `collect` callback over `Metric.snapshot`), so the hot path pays nothing for them;
+ *   `ddn_refresh_coalesced_total` and `ddn_refresh_reused_total`, read from the Effect metric
+ *   registry at scrape time (a prom-client `collect` callback over `Metric.snapshot`), so the hot
+ *   path pays nothing for them;
  * - Node's default process metrics (`process_*`, `nodejs_*`).
  *
  * Labels hold outcome classes only, never a token.

@@ -106,7 +106,11 @@ export const serve = async (options: {
     if (match !== null) url = match[1]!
     else if (done || Date.now() > deadline) {
       child.kill("SIGKILL")
-      throw new Error(`${options.name} did not start:\n${readFileSync(logFile, "utf8").slice(-2000)}`)
+      // The sandbox prints a demo refresh token on start: never let it into an error message.
+      const output = readFileSync(logFile, "utf8")
+        .slice(-2000)
+        .replace(/(refresh token: )\S+/gi, "$1<redacted>")
+      throw new Error(`${options.name} did not start:\n${output}`)
     } else await new Promise((resolve) => setTimeout(resolve, 50))
   }
 
