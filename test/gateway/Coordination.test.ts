@@ -13,8 +13,8 @@ describe("refresh coordination through the gateway", () => {
 
   beforeAll(async () => {
     sandbox = await startSandbox()
-    gateway = await startGateway(sandbox.url, { reuseWindow: Duration.millis(reuseWindowMs) })
-    noReuse = await startGateway(sandbox.url, { reuseWindow: Duration.zero })
+    gateway = await startGateway(sandbox.url, { coordinator: { reuseWindow: Duration.millis(reuseWindowMs) } })
+    noReuse = await startGateway(sandbox.url, { coordinator: { reuseWindow: Duration.zero } })
   })
 
   afterAll(async () => {

@@ -65,7 +65,11 @@ describe.concurrent("node dist/main.js", () => {
     ["DDN_MAX_ATTEMPTS", "0"],
     ["DDN_REUSE_WINDOW_MS", "-1"],
     ["LOG_LEVEL", "loud"],
-    ["CORS_ORIGINS", "*"]
+    ["CORS_ORIGINS", "*"],
+    ["PORT", ""],
+    ["DDN_REUSE_MAX_ENTRIES", " "],
+    ["NODE_ENV", "prod"],
+    ["NODE_ENV", ""]
   ])("refuses %s=%s with one line on stderr naming it, exit 1", async (name, value) => {
     const gateway = spawnGateway({ DDN_API_URL: sandbox.url, [name]: value })
     expect(await gateway.exited).toEqual({ code: 1, signal: null })

@@ -1,10 +1,13 @@
 /**
- * The gateway's settings, read from the environment with Effect `Config`. Unset or blank variables
- * keep their defaults; a bad value fails with a `ConfigError` that {@link formatError} turns into one
- * line naming the variable.
+ * The gateway's settings, read from the environment with Effect `Config`: the gateway's own
+ * variables here, the `DDN_*` ones through the core's `Config`s (`DdnAuthClient.apiUrlConfig`,
+ * `DdnAuthClient.policyConfig`, `RefreshCoordinator.config`), so each variable is parsed in exactly
+ * one place. Unset variables keep their defaults; a blank or bad value fails with a `ConfigError` that
+ * {@link formatError} turns into one line naming the variable.
  *
  * @since 0.1.0
  */
+import { DdnAuthClient, RefreshCoordinator } from "@ddn/auth"
 import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
 import * as ConfigProvider from "effect/ConfigProvider"
@@ -22,23 +25,20 @@ export interface GatewayConfig {
   readonly host: string
   /** `DDN_API_URL`: base URL of the DDN API; none runs the embedded sandbox (refused in production). */
   readonly ddnApiUrl: Option.Option<URL>
-  /** `DDN_REFRESH_TIMEOUT_MS`: overall deadline of one refresh, retries included. Default 10 s. */
-  readonly refreshTimeout: Duration.Duration
-  /** `DDN_ATTEMPT_TIMEOUT_MS`: timeout of each upstream attempt; none keeps the core's default (3 s). */
-  readonly attemptTimeout: Option.Option<Duration.Duration>
-  /** `DDN_MAX_ATTEMPTS`: upstream attempts per refresh, the first included; none keeps the core's default (4). */
-  readonly maxAttempts: Option.Option<number>
-  /** `DDN_REUSE_WINDOW_MS`: how long a grant is returned again for a resubmitted token; 0 disables. Default 10 s. */
-  readonly reuseWindow: Duration.Duration
-  /** `DDN_REUSE_MAX_ENTRIES`: most grants the reuse window keeps at once (least recently used evicted). Default 100,000. */
-  readonly reuseMaxEntries: number
+  /** `DDN_REFRESH_TIMEOUT_MS`, `DDN_ATTEMPT_TIMEOUT_MS`, `DDN_MAX_ATTEMPTS`: the core's deadline and attempts. */
+  readonly upstream: DdnAuthClient.Policy
+  /** `DDN_REUSE_WINDOW_MS`, `DDN_REUSE_MAX_ENTRIES`: the core's reuse window and its bound. */
+  readonly coordinator: RefreshCoordinator.Options
   /** `LOG_LEVEL`: `trace`, `debug`, `info`, `warn`, `error`, `fatal` or `none`. Default `info`. */
   readonly logLevel: LogLevel.LogLevel
   /** `CORS_ORIGINS`: comma-separated origins allowed to call `/graphql` from a browser; empty sends no CORS headers. */
   readonly corsOrigins: ReadonlyArray<string>
   /** `SHUTDOWN_GRACE_MS`: how long SIGTERM waits for in-flight requests before closing connections. Default 10 s. */
   readonly shutdownGrace: Duration.Duration
-  /** `NODE_ENV=production`: introspection and GraphiQL off, `DDN_API_URL` required. */
+  /**
+   * `NODE_ENV` is `production`: introspection and GraphiQL off, `DDN_API_URL` required. `NODE_ENV`
+   * may otherwise be `development`, `test` or unset; anything else stops start-up.
+   */
   readonly production: boolean
 }
 
@@ -47,11 +47,12 @@ export const defaults: GatewayConfig = {
   port: 4000,
   host: "0.0.0.0",
   ddnApiUrl: Option.none(),
-  refreshTimeout: Duration.seconds(10),
-  attemptTimeout: Option.none(),
-  maxAttempts: Option.none(),
-  reuseWindow: Duration.seconds(10),
-  reuseMaxEntries: 100_000,
+  upstream: {
+    deadline: DdnAuthClient.defaults.deadline,
+    attemptTimeout: DdnAuthClient.defaults.attemptTimeout,
+    maxAttempts: DdnAuthClient.defaults.maxAttempts
+  },
+  coordinator: RefreshCoordinator.defaults,
   logLevel: LogLevel.Info,
   corsOrigins: [],
   shutdownGrace: Duration.seconds(10),
@@ -88,15 +89,6 @@ const millis =
   (raw) =>
     Either.map(integer(min, max, expected)(raw), Duration.millis)
 
-const httpUrl: Parse<URL> = (raw) => {
-  // The value is not echoed: a URL may carry credentials.
-  if (!URL.canParse(raw)) return Either.left("expected an http:// or https:// URL, got something that is not a URL")
-  const url = new URL(raw)
-  return url.protocol === "http:" || url.protocol === "https:"
-    ? Either.right(url)
-    : Either.left(`expected an http:// or https:// URL, got a ${url.protocol} URL`)
-}
-
 const logLevel: Parse<LogLevel.LogLevel> = (raw) => {
   const level = logLevels[raw.toLowerCase()]
   return level === undefined
@@ -121,48 +113,41 @@ const origins: Parse<ReadonlyArray<string>> = (raw) => {
 const host: Parse<string> = (raw) =>
   /^[\w.:-]+$/.test(raw) ? Either.right(raw) : Either.left(`expected a host name or IP address, got ${shown(raw)}`)
 
-/** One variable: blank or unset is `None`, a bad value an `InvalidData` error naming the variable. */
-const variable = <A>(name: string, parse: Parse<A>): Config.Config<Option.Option<A>> =>
+/**
+ * One variable, trimmed and parsed: blank is refused, and `parse` returns the value or why it is
+ * refused. The check sits right on the named primitive, so Effect puts the variable's name on the error.
+ */
+const parsed = <A>(name: string, parse: Parse<A>): Config.Config<A> =>
   Config.string(name).pipe(
-    Config.option,
     Config.mapOrFail((raw) => {
-      const value = Option.getOrElse(raw, () => "").trim()
-      if (value === "") return Either.right(Option.none())
-      return Either.match(parse(value), {
-        onLeft: (message) => Either.left(ConfigError.InvalidData([name], message)),
-        onRight: (a) => Either.right(Option.some(a))
-      })
+      const value = raw.trim()
+      return Either.mapLeft(
+        value === "" ? Either.left("must not be empty (unset it to use the default)") : parse(value),
+        (message) => ConfigError.InvalidData([], message)
+      )
     })
   )
 
 const withDefault = <A>(name: string, parse: Parse<A>, fallback: A): Config.Config<A> =>
-  Config.map(
-    variable(name, parse),
-    Option.getOrElse(() => fallback)
-  )
+  Config.withDefault(parsed(name, parse), fallback)
+
+/** The values `NODE_ENV` may take. */
+export const nodeEnvironments = ["production", "development", "test"] as const
+
+const nodeEnv: Parse<(typeof nodeEnvironments)[number]> = (raw) => {
+  const known = nodeEnvironments.find((name) => name === raw)
+  return known === undefined
+    ? Either.left(`expected one of ${nodeEnvironments.join(", ")}, got ${shown(raw)}`)
+    : Either.right(known)
+}
 
 /** The gateway's `Config`, reading the variables named on {@link GatewayConfig}. */
 export const config: Config.Config<GatewayConfig> = Config.all({
   port: withDefault("PORT", integer(0, 65535, "an integer from 0 to 65535"), defaults.port),
   host: withDefault("HOST", host, defaults.host),
-  ddnApiUrl: variable("DDN_API_URL", httpUrl),
-  refreshTimeout: withDefault(
-    "DDN_REFRESH_TIMEOUT_MS",
-    millis(1, 600_000, "an integer of milliseconds from 1 to 600000"),
-    defaults.refreshTimeout
-  ),
-  attemptTimeout: variable("DDN_ATTEMPT_TIMEOUT_MS", millis(1, 600_000, "an integer of milliseconds from 1 to 600000")),
-  maxAttempts: variable("DDN_MAX_ATTEMPTS", integer(1, 10, "an integer from 1 to 10")),
-  reuseWindow: withDefault(
-    "DDN_REUSE_WINDOW_MS",
-    millis(0, 3_600_000, "an integer of milliseconds from 0 to 3600000"),
-    defaults.reuseWindow
-  ),
-  reuseMaxEntries: withDefault(
-    "DDN_REUSE_MAX_ENTRIES",
-    integer(1, 10_000_000, "an integer from 1 to 10000000"),
-    defaults.reuseMaxEntries
-  ),
+  ddnApiUrl: Config.option(DdnAuthClient.apiUrlConfig),
+  upstream: DdnAuthClient.policyConfig,
+  coordinator: RefreshCoordinator.config,
   logLevel: withDefault("LOG_LEVEL", logLevel, defaults.logLevel),
   corsOrigins: withDefault("CORS_ORIGINS", origins, defaults.corsOrigins),
   shutdownGrace: withDefault(
@@ -170,7 +155,7 @@ export const config: Config.Config<GatewayConfig> = Config.all({
     millis(0, 600_000, "an integer of milliseconds from 0 to 600000"),
     defaults.shutdownGrace
   ),
-  production: Config.map(variable("NODE_ENV", Either.right), (env) => Option.contains(env, "production"))
+  production: Config.map(Config.option(parsed("NODE_ENV", nodeEnv)), (env) => Option.contains(env, "production"))
 }).pipe(
   Config.mapOrFail((settings) =>
     settings.production && Option.isNone(settings.ddnApiUrl)

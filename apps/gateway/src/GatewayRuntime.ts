@@ -23,10 +23,8 @@ export type GatewayRuntime = ManagedRuntime.ManagedRuntime<Services, never>
 
 /** The client's options from the config, talking to `apiUrl`. */
 export const clientOptions = (config: GatewayConfig.GatewayConfig, apiUrl: URL | string): DdnAuthClient.Options => ({
-  apiUrl,
-  deadline: config.refreshTimeout,
-  attemptTimeout: Option.getOrUndefined(config.attemptTimeout),
-  maxAttempts: Option.getOrUndefined(config.maxAttempts)
+  ...config.upstream,
+  apiUrl
 })
 
 /**
@@ -39,7 +37,7 @@ export const layer = (
   logger: GatewayLogger.GatewayLogger
 ): Layer.Layer<Services> =>
   Layer.mergeAll(
-    RefreshCoordinator.layerMemory({ reuseWindow: config.reuseWindow, maxEntries: config.reuseMaxEntries }).pipe(
+    RefreshCoordinator.layerMemory(config.coordinator).pipe(
       Layer.provide(DdnAuthClient.layer(clientOptions(config, apiUrl))),
       Layer.provide(NodeHttpClient.layerUndici)
     ),

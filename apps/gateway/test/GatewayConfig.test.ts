@@ -15,8 +15,11 @@ describe("GatewayConfig", () => {
     expect(config.port).toBe(4000)
     expect(config.host).toBe("0.0.0.0")
     expect(Option.isNone(config.ddnApiUrl)).toBe(true)
-    expect(Duration.toMillis(config.refreshTimeout)).toBe(10_000)
-    expect(Duration.toMillis(config.reuseWindow)).toBe(10_000)
+    expect(Duration.toMillis(Duration.decode(config.upstream.deadline!))).toBe(10_000)
+    expect(Duration.toMillis(Duration.decode(config.upstream.attemptTimeout!))).toBe(3_000)
+    expect(config.upstream.maxAttempts).toBe(4)
+    expect(Duration.toMillis(Duration.decode(config.coordinator.reuseWindow!))).toBe(10_000)
+    expect(config.coordinator.maxEntries).toBe(100_000)
     expect(config.logLevel).toBe(LogLevel.Info)
     expect(config.corsOrigins).toEqual([])
     expect(config.production).toBe(false)
@@ -32,6 +35,7 @@ describe("GatewayConfig", () => {
         DDN_ATTEMPT_TIMEOUT_MS: "700",
         DDN_MAX_ATTEMPTS: "2",
         DDN_REUSE_WINDOW_MS: "0",
+        DDN_REUSE_MAX_ENTRIES: "500",
         LOG_LEVEL: "DEBUG",
         CORS_ORIGINS: "https://app.example.com, http://localhost:3000",
         SHUTDOWN_GRACE_MS: "1500",
@@ -41,20 +45,51 @@ describe("GatewayConfig", () => {
     expect(config).toMatchObject({
       port: 0,
       host: "127.0.0.1",
-      maxAttempts: Option.some(2),
+      upstream: { maxAttempts: 2 },
       logLevel: LogLevel.Debug,
       corsOrigins: ["https://app.example.com", "http://localhost:3000"],
       production: true
     })
     expect(Option.getOrThrow(config.ddnApiUrl).href).toBe("https://ddn.example.com/")
-    expect(Duration.toMillis(config.refreshTimeout)).toBe(2500)
-    expect(Option.map(config.attemptTimeout, Duration.toMillis)).toEqual(Option.some(700))
-    expect(Duration.toMillis(config.reuseWindow)).toBe(0)
+    expect(Duration.toMillis(Duration.decode(config.upstream.deadline!))).toBe(2500)
+    expect(Duration.toMillis(Duration.decode(config.upstream.attemptTimeout!))).toBe(700)
+    expect(Duration.toMillis(Duration.decode(config.coordinator.reuseWindow!))).toBe(0)
+    expect(config.coordinator.maxEntries).toBe(500)
     expect(Duration.toMillis(config.shutdownGrace)).toBe(1500)
   })
 
-  it("treats blank values as unset", () => {
-    expect(Either.getOrThrow(load({ PORT: " ", LOG_LEVEL: "" }))).toEqual(GatewayConfig.defaults)
+  it.each([
+    "PORT",
+    "HOST",
+    "DDN_API_URL",
+    "DDN_REFRESH_TIMEOUT_MS",
+    "DDN_ATTEMPT_TIMEOUT_MS",
+    "DDN_MAX_ATTEMPTS",
+    "DDN_REUSE_WINDOW_MS",
+    "DDN_REUSE_MAX_ENTRIES",
+    "LOG_LEVEL",
+    "CORS_ORIGINS",
+    "SHUTDOWN_GRACE_MS",
+    "NODE_ENV"
+  ])("refuses a blank %s instead of taking the default", (name) => {
+    expect(errorLine({ [name]: " " })).toBe(`Invalid ${name}: must not be empty (unset it to use the default)`)
+    expect(errorLine({ [name]: "" })).toMatch(new RegExp(`^Invalid ${name}: must not be empty`))
+  })
+
+  it.each(["prod", "Production", "staging"])("refuses NODE_ENV=%s: only production, development and test", (value) => {
+    expect(errorLine({ NODE_ENV: value })).toBe(
+      `Invalid NODE_ENV: expected one of production, development, test, got "${value}"`
+    )
+  })
+
+  it("reads the DDN_* variables with the core's own Configs: one parse, one set of bounds", () => {
+    // The core's messages, not a second copy of them in the gateway.
+    expect(errorLine({ DDN_MAX_ATTEMPTS: "11" })).toBe(
+      'Invalid DDN_MAX_ATTEMPTS: expected an integer from 1 to 10, got "11"'
+    )
+    expect(errorLine({ DDN_REUSE_MAX_ENTRIES: "0" })).toBe(
+      'Invalid DDN_REUSE_MAX_ENTRIES: expected an integer from 1 to 10000000, got "0"'
+    )
   })
 
   it.each([
@@ -69,6 +104,8 @@ describe("GatewayConfig", () => {
     ["DDN_ATTEMPT_TIMEOUT_MS", "soon"],
     ["DDN_MAX_ATTEMPTS", "11"],
     ["DDN_REUSE_WINDOW_MS", "-5"],
+    ["DDN_REUSE_WINDOW_MS", "3600001"],
+    ["DDN_REUSE_MAX_ENTRIES", "many"],
     ["LOG_LEVEL", "verbose"],
     ["SHUTDOWN_GRACE_MS", "forever"],
     ["CORS_ORIGINS", "*"],

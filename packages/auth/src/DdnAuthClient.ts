@@ -27,6 +27,7 @@ import * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
+import * as EnvConfig from "./internal/config.js"
 import { invalidReason } from "./internal/refreshTokenInput.js"
 import { parseRetryAfter } from "./internal/retryAfter.js"
 import { isTransient, retryPolicy, TransientFailure } from "./internal/retryPolicy.js"
@@ -54,10 +55,8 @@ export interface Service {
   readonly refresh: (refreshToken: Redacted.Redacted<string>) => Effect.Effect<TokenGrant, RefreshError>
 }
 
-/** How to reach DDN and how hard to try. */
-export interface Options {
-  /** Base URL of the DDN API, e.g. `https://api.example.com`; the endpoint path is appended. */
-  readonly apiUrl: string | URL
+/** How hard to try: the deadline, attempts and backoff of one refresh. */
+export interface Policy {
   /** Overall deadline for one refresh, retries and waits included. Default 10 s. */
   readonly deadline?: Duration.DurationInput | undefined
   /** Timeout of each HTTP attempt. Default 3 s. */
@@ -66,6 +65,12 @@ export interface Options {
   readonly maxAttempts?: number | undefined
   /** First backoff delay; later ones double, each jittered. Default 100 ms. */
   readonly retryBaseDelay?: Duration.DurationInput | undefined
+}
+
+/** How to reach DDN and how hard to try. */
+export interface Options extends Policy {
+  /** Base URL of the DDN API, e.g. `https://api.example.com`; the endpoint path is appended. */
+  readonly apiUrl: string | URL
 }
 
 /** The defaults of `Options`. */
@@ -79,31 +84,27 @@ export const defaults = {
 /** The endpoint path, relative to `apiUrl`. */
 export const refreshPath = "/gateway/auth/refresh"
 
-const positiveMillis = (name: string, fallback: Duration.Duration) =>
-  Config.integer(name).pipe(
-    Config.validate({ message: "must be a positive integer (milliseconds)", validation: (n) => n > 0 }),
-    Config.map(Duration.millis),
-    Config.withDefault(fallback)
-  )
+/** `DDN_API_URL`: the base URL of the DDN API, `http://` or `https://` (required by {@link config}). */
+export const apiUrlConfig: Config.Config<URL> = EnvConfig.url("DDN_API_URL", ["http:", "https:"])
 
 /**
- * `Options` from the environment: `DDN_API_URL` (required, http or https), `DDN_REFRESH_TIMEOUT_MS`
- * (deadline, default 10000), `DDN_ATTEMPT_TIMEOUT_MS` (default 3000), `DDN_MAX_ATTEMPTS` (default 4).
+ * The `Policy` from the environment: `DDN_REFRESH_TIMEOUT_MS` (deadline, 1–600000, default 10000),
+ * `DDN_ATTEMPT_TIMEOUT_MS` (1–600000, default 3000), `DDN_MAX_ATTEMPTS` (1–10, default 4). Unset
+ * variables keep their defaults; a blank or bad one fails naming it.
  */
-export const config: Config.Config<Options> = Config.all({
-  apiUrl: Config.url("DDN_API_URL").pipe(
-    Config.validate({
-      message: "must be an http:// or https:// URL",
-      validation: (url) => url.protocol === "http:" || url.protocol === "https:"
-    })
+export const policyConfig: Config.Config<Required<Omit<Policy, "retryBaseDelay">>> = Config.all({
+  deadline: EnvConfig.millis("DDN_REFRESH_TIMEOUT_MS", 1, 600_000).pipe(Config.withDefault(defaults.deadline)),
+  attemptTimeout: EnvConfig.millis("DDN_ATTEMPT_TIMEOUT_MS", 1, 600_000).pipe(
+    Config.withDefault(defaults.attemptTimeout)
   ),
-  deadline: positiveMillis("DDN_REFRESH_TIMEOUT_MS", defaults.deadline),
-  attemptTimeout: positiveMillis("DDN_ATTEMPT_TIMEOUT_MS", defaults.attemptTimeout),
-  maxAttempts: Config.integer("DDN_MAX_ATTEMPTS").pipe(
-    Config.validate({ message: "must be an integer from 1 to 10", validation: (n) => n >= 1 && n <= 10 }),
-    Config.withDefault(defaults.maxAttempts)
-  )
+  maxAttempts: EnvConfig.integer("DDN_MAX_ATTEMPTS", 1, 10).pipe(Config.withDefault(defaults.maxAttempts))
 })
+
+/** `Options` from the environment: {@link apiUrlConfig} and {@link policyConfig}. */
+export const config: Config.Config<Options> = Config.map(
+  Config.all([apiUrlConfig, policyConfig]),
+  ([apiUrl, policy]): Options => ({ ...policy, apiUrl })
+)
 
 const attemptsByOutcome = {
   "2xx": Metric.tagged(RefreshMetrics.upstreamAttempts, "outcome", "2xx"),

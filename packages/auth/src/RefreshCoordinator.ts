@@ -24,6 +24,7 @@ import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
 import * as Redacted from "effect/Redacted"
 import { DdnAuthClient } from "./DdnAuthClient.js"
+import * as EnvConfig from "./internal/config.js"
 import { LruCache } from "./internal/lruCache.js"
 import { invalidReason } from "./internal/refreshTokenInput.js"
 import { InvalidInput, type RefreshError } from "./RefreshError.js"
@@ -59,17 +60,14 @@ export interface Options {
 /** The defaults of `Options`. */
 export const defaults = { reuseWindow: Duration.seconds(10), maxEntries: 100_000 } as const
 
-/** `Options` from `DDN_REUSE_WINDOW_MS` (default 10000, 0 disables) and `DDN_REUSE_MAX_ENTRIES` (default 100000). */
-export const config: Config.Config<Options> = Config.all({
-  reuseWindow: Config.integer("DDN_REUSE_WINDOW_MS").pipe(
-    Config.validate({ message: "must be a non-negative integer (milliseconds)", validation: (n) => n >= 0 }),
-    Config.map(Duration.millis),
-    Config.withDefault(defaults.reuseWindow)
-  ),
-  maxEntries: Config.integer("DDN_REUSE_MAX_ENTRIES").pipe(
-    Config.validate({ message: "must be a positive integer", validation: (n) => n > 0 }),
-    Config.withDefault(defaults.maxEntries)
-  )
+/**
+ * `Options` from the environment: `DDN_REUSE_WINDOW_MS` (0–3600000, default 10000, 0 disables) and
+ * `DDN_REUSE_MAX_ENTRIES` (1–10000000, default 100000). Unset variables keep their defaults; a blank
+ * or bad one fails naming it.
+ */
+export const config: Config.Config<Required<Omit<Options, "keySecret">>> = Config.all({
+  reuseWindow: EnvConfig.millis("DDN_REUSE_WINDOW_MS", 0, 3_600_000).pipe(Config.withDefault(defaults.reuseWindow)),
+  maxEntries: EnvConfig.integer("DDN_REUSE_MAX_ENTRIES", 1, 10_000_000).pipe(Config.withDefault(defaults.maxEntries))
 })
 
 /**
