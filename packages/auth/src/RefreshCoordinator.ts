@@ -16,10 +16,8 @@ import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as DateTime from "effect/DateTime"
-import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as FiberId from "effect/FiberId"
 import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
 import * as Redacted from "effect/Redacted"
@@ -27,6 +25,7 @@ import { DdnAuthClient } from "./DdnAuthClient.js"
 import * as EnvConfig from "./internal/config.js"
 import { LruCache } from "./internal/lruCache.js"
 import { invalidReason } from "./internal/refreshTokenInput.js"
+import * as SingleFlight from "./internal/singleFlight.js"
 import { InvalidInput, type RefreshError } from "./RefreshError.js"
 import * as RefreshMetrics from "./RefreshMetrics.js"
 import { TokenGrant } from "./TokenGrant.js"
@@ -45,6 +44,20 @@ export interface Service {
    * its grant is there for the resubmission.
    */
   readonly refresh: (refreshToken: Redacted.Redacted<string>) => Effect.Effect<TokenGrant, RefreshError>
+  /** `refresh`, saying how the grant was obtained: for logs and metrics that tell the cases apart. */
+  readonly coordinate: (refreshToken: Redacted.Redacted<string>) => Effect.Effect<Coordinated, RefreshError>
+}
+
+/**
+ * How a grant was obtained: `upstream` (this caller's refresh called DDN), `coalesced` (it joined a
+ * refresh of the same token already in flight) or `reused` (the reuse window answered, no call).
+ */
+export type Source = "upstream" | "coalesced" | "reused"
+
+/** A grant and its {@link Source}. */
+export interface Coordinated {
+  readonly grant: TokenGrant
+  readonly source: Source
 }
 
 /** Coordinator settings. */
@@ -106,46 +119,31 @@ const restore = (kept: KeptGrant): TokenGrant =>
 export const make = (options: Options = {}) =>
   Effect.gen(function* () {
     const client = yield* DdnAuthClient
-    const scope = yield* Effect.scope
+    const flights = SingleFlight.make<TokenGrant, RefreshError>(yield* Effect.scope)
     const reuseWindowMillis = Duration.toMillis(Duration.decode(options.reuseWindow ?? defaults.reuseWindow))
     const secret = options.keySecret === undefined ? randomBytes(32) : Redacted.value(options.keySecret)
     const keyOf = (token: string) => createHmac("sha256", secret).update(token).digest("base64url")
-
     const recent = new LruCache<KeptGrant>(options.maxEntries ?? defaults.maxEntries)
-    const inFlight = new Map<string, Deferred.Deferred<TokenGrant, RefreshError>>()
 
-    /** The upstream call and its bookkeeping: keep a success for the window, then release the waiters. */
-    const settle = (
-      key: string,
-      token: Redacted.Redacted<string>,
-      deferred: Deferred.Deferred<TokenGrant, RefreshError>
-    ) =>
-      client.refresh(token).pipe(
-        Effect.tap((grant) =>
-          reuseWindowMillis > 0
-            ? Effect.map(Clock.currentTimeMillis, (now) => recent.set(key, keep(grant), now + reuseWindowMillis, now))
-            : Effect.void
-        ),
-        Effect.exit,
-        Effect.flatMap((exit) => {
-          inFlight.delete(key)
-          return Deferred.done(deferred, exit)
-        })
+    /** The upstream call; a success is kept for the window before any caller resumes. */
+    const call = (key: string, token: Redacted.Redacted<string>) =>
+      reuseWindowMillis === 0
+        ? client.refresh(token)
+        : Effect.tap(client.refresh(token), (grant) =>
+            Effect.map(Clock.currentTimeMillis, (now) => recent.set(key, keep(grant), now + reuseWindowMillis, now))
+          )
+
+    /** Joins the refresh of `key` in flight, or starts one detached from every caller. */
+    const shareOrStart = (key: string, token: Redacted.Redacted<string>): Effect.Effect<Coordinated, RefreshError> =>
+      Effect.flatMap(
+        flights.run(key, call(key, token)),
+        ({ joined, value }): Effect.Effect<Coordinated> =>
+          joined
+            ? Effect.as(Metric.increment(RefreshMetrics.coalesced), { grant: value, source: "coalesced" as const })
+            : Effect.succeed({ grant: value, source: "upstream" as const })
       )
 
-    /** Shares the in-flight call for `key`, or starts one, detached from every caller. */
-    const shareOrStart = (key: string, refreshToken: Redacted.Redacted<string>) => {
-      const shared = inFlight.get(key)
-      if (shared !== undefined)
-        return Effect.zipRight(Metric.increment(RefreshMetrics.coalesced), Deferred.await(shared))
-      // Registered before anything yields, so every later caller of this token finds it.
-      const deferred = Deferred.unsafeMake<TokenGrant, RefreshError>(FiberId.none)
-      inFlight.set(key, deferred)
-      // Forked into the coordinator's scope: no caller's interruption cuts a rotation short.
-      return Effect.zipRight(Effect.forkIn(settle(key, refreshToken, deferred), scope), Deferred.await(deferred))
-    }
-
-    const refresh = (refreshToken: Redacted.Redacted<string>): Effect.Effect<TokenGrant, RefreshError> =>
+    const coordinate = (refreshToken: Redacted.Redacted<string>): Effect.Effect<Coordinated, RefreshError> =>
       Effect.withSpan(
         Effect.suspend(() => {
           const raw = Redacted.value(refreshToken)
@@ -157,14 +155,17 @@ export const make = (options: Options = {}) =>
             const kept = recent.get(key, now)
             return kept === undefined
               ? shareOrStart(key, refreshToken)
-              : Effect.as(Metric.increment(RefreshMetrics.reused), restore(kept))
+              : Effect.as(Metric.increment(RefreshMetrics.reused), { grant: restore(kept), source: "reused" as const })
           })
         }),
         "RefreshCoordinator.refresh",
         { captureStackTrace: false }
       )
 
-    return RefreshCoordinator.of({ refresh })
+    return RefreshCoordinator.of({
+      coordinate,
+      refresh: (refreshToken) => Effect.map(coordinate(refreshToken), (coordinated) => coordinated.grant)
+    })
   })
 
 /** The in-memory coordinator as a layer. */

@@ -72,6 +72,26 @@ describe("RefreshCoordinator", () => {
     })
   )
 
+  it.effect("coordinate says how each grant was obtained: upstream, coalesced or reused", () =>
+    Effect.gen(function* () {
+      const gate = yield* Deferred.make<void>()
+      const upstream = fakeUpstream(gate)
+      yield* withCoordinator(upstream, {}, (coordinator) =>
+        Effect.gen(function* () {
+          const fibers = yield* Effect.forEach(Array.from({ length: 3 }), () =>
+            Effect.fork(coordinator.coordinate(token("rt-1")))
+          )
+          yield* Deferred.succeed(gate, undefined)
+          const first = yield* Effect.forEach(fibers, Fiber.join)
+          expect(first.map((coordinated) => coordinated.source)).toEqual(["upstream", "coalesced", "coalesced"])
+          const again = yield* coordinator.coordinate(token("rt-1"))
+          expect(again.source).toBe("reused")
+          expect(value(again.grant)).toEqual(value(first[0]!.grant))
+        })
+      )
+    })
+  )
+
   it.effect("concurrent failures are shared too, and never kept", () =>
     Effect.gen(function* () {
       const gate = yield* Deferred.make<void>()
