@@ -75,5 +75,11 @@ const refreshWith = async (): Promise<(token: Redacted.Redacted<string>) => Effe
 }
 
 const refresh = await refreshWith()
-const gateway = await Gateway.start(config, { decorateRefresh: () => ({ refresh }) })
+const gateway = await Gateway.start(config, {
+  decorateRefresh: () => ({
+    refresh,
+    coordinate: (token) => Effect.map(refresh(token), (grant) => ({ grant, source: "upstream" as const })),
+    coordination: Effect.succeed("memory" as const)
+  })
+})
 process.stdout.write(`Gateway listening on ${gateway.url} (floor: ${floor})\n`)

@@ -15,7 +15,6 @@ import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
-import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -23,12 +22,13 @@ import * as Metric from "effect/Metric"
 import * as Redacted from "effect/Redacted"
 import { DdnAuthClient } from "./DdnAuthClient.js"
 import * as EnvConfig from "./internal/config.js"
+import { keep, type KeptGrant, restore } from "./internal/keptGrant.js"
 import { LruCache } from "./internal/lruCache.js"
 import { invalidReason } from "./internal/refreshTokenInput.js"
 import * as SingleFlight from "./internal/singleFlight.js"
 import { InvalidInput, type RefreshError } from "./RefreshError.js"
 import * as RefreshMetrics from "./RefreshMetrics.js"
-import { TokenGrant } from "./TokenGrant.js"
+import type { TokenGrant } from "./TokenGrant.js"
 
 /** The coordinator service: the same `refresh` as `DdnAuthClient`, coordinated. */
 export class RefreshCoordinator extends Context.Tag("@ddn/auth/RefreshCoordinator")<RefreshCoordinator, Service>() {}
@@ -46,7 +46,16 @@ export interface Service {
   readonly refresh: (refreshToken: Redacted.Redacted<string>) => Effect.Effect<TokenGrant, RefreshError>
   /** `refresh`, saying how the grant was obtained: for logs and metrics that tell the cases apart. */
   readonly coordinate: (refreshToken: Redacted.Redacted<string>) => Effect.Effect<Coordinated, RefreshError>
+  /** How refreshes are coordinated right now (for readiness probes). */
+  readonly coordination: Effect.Effect<Coordination>
 }
+
+/**
+ * How a coordinator coordinates: `memory` (this process only), `redis` (across every instance
+ * sharing the Redis), or `degraded` (a Redis coordinator that cannot reach Redis and coordinates
+ * within this process until it can again).
+ */
+export type Coordination = "memory" | "redis" | "degraded"
 
 /**
  * How a grant was obtained: `upstream` (this caller's refresh called DDN), `coalesced` (it joined a
@@ -82,38 +91,6 @@ export const config: Config.Config<Required<Omit<Options, "keySecret">>> = Confi
   reuseWindow: EnvConfig.millis("DDN_REUSE_WINDOW_MS", 0, 3_600_000).pipe(Config.withDefault(defaults.reuseWindow)),
   maxEntries: EnvConfig.integer("DDN_REUSE_MAX_ENTRIES", 1, 10_000_000).pipe(Config.withDefault(defaults.maxEntries))
 })
-
-/**
- * A grant as kept in the reuse window: flat strings and numbers. `Redacted` values live in a
- * process-wide `WeakMap`, which would cost more than the tokens themselves at 100,000 entries.
- */
-interface KeptGrant {
-  readonly accessToken: string
-  readonly refreshToken: string
-  readonly expiresIn: number
-  readonly tokenType: string
-  readonly expiresAtMillis: number
-}
-
-const keep = (grant: TokenGrant): KeptGrant => ({
-  accessToken: Redacted.value(grant.accessToken),
-  refreshToken: Redacted.value(grant.refreshToken),
-  expiresIn: grant.expiresIn,
-  tokenType: grant.tokenType,
-  expiresAtMillis: DateTime.toEpochMillis(grant.expiresAt)
-})
-
-const restore = (kept: KeptGrant): TokenGrant =>
-  new TokenGrant(
-    {
-      accessToken: Redacted.make(kept.accessToken),
-      refreshToken: Redacted.make(kept.refreshToken),
-      expiresIn: kept.expiresIn,
-      tokenType: kept.tokenType,
-      expiresAt: DateTime.unsafeMake(kept.expiresAtMillis)
-    },
-    true
-  )
 
 /** The in-memory coordinator, for one process. Needs `DdnAuthClient`; in-flight refreshes end with the scope. */
 export const make = (options: Options = {}) =>
@@ -164,6 +141,7 @@ export const make = (options: Options = {}) =>
 
     return RefreshCoordinator.of({
       coordinate,
+      coordination: Effect.succeed("memory"),
       refresh: (refreshToken) => Effect.map(coordinate(refreshToken), (coordinated) => coordinated.grant)
     })
   })
