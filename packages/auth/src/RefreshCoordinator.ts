@@ -11,23 +11,18 @@
  * @since 0.1.0
  */
 import { createHmac, randomBytes } from "node:crypto"
-import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Metric from "effect/Metric"
 import * as Redacted from "effect/Redacted"
+import type * as Scope from "effect/Scope"
 import { DdnAuthClient } from "./DdnAuthClient.js"
 import * as EnvConfig from "./internal/config.js"
-import { type KeptGrant, keep, restore } from "./internal/keptGrant.js"
-import { LruCache } from "./internal/lruCache.js"
-import { invalidReason } from "./internal/refreshTokenInput.js"
-import * as SingleFlight from "./internal/singleFlight.js"
-import { InvalidInput, type RefreshError } from "./RefreshError.js"
-import * as RefreshMetrics from "./RefreshMetrics.js"
+import * as Coordinator from "./internal/coordinator.js"
+import type { RefreshError } from "./RefreshError.js"
 import type { TokenGrant } from "./TokenGrant.js"
 
 /** The coordinator service: the same `refresh` as `DdnAuthClient`, coordinated. */
@@ -93,57 +88,22 @@ export const config: Config.Config<Required<Omit<Options, "keySecret">>> = Confi
 })
 
 /** The in-memory coordinator, for one process. Needs `DdnAuthClient`; in-flight refreshes end with the scope. */
-export const make = (options: Options = {}) =>
+export const make = (options: Options = {}): Effect.Effect<Service, never, DdnAuthClient | Scope.Scope> =>
   Effect.gen(function* () {
     const client = yield* DdnAuthClient
-    const flights = SingleFlight.make<TokenGrant, RefreshError>(yield* Effect.scope)
-    const reuseWindowMillis = Duration.toMillis(Duration.decode(options.reuseWindow ?? defaults.reuseWindow))
     const secret = options.keySecret === undefined ? randomBytes(32) : Redacted.value(options.keySecret)
-    const keyOf = (token: string) => createHmac("sha256", secret).update(token).digest("base64url")
-    const recent = new LruCache<KeptGrant>(options.maxEntries ?? defaults.maxEntries)
-
-    /** The upstream call; a success is kept for the window before any caller resumes. */
-    const call = (key: string, token: Redacted.Redacted<string>) =>
-      reuseWindowMillis === 0
-        ? client.refresh(token)
-        : Effect.tap(client.refresh(token), (grant) =>
-            Effect.map(Clock.currentTimeMillis, (now) => recent.set(key, keep(grant), now + reuseWindowMillis, now))
-          )
-
-    /** Joins the refresh of `key` in flight, or starts one detached from every caller. */
-    const shareOrStart = (key: string, token: Redacted.Redacted<string>): Effect.Effect<Coordinated, RefreshError> =>
-      Effect.flatMap(
-        flights.run(key, call(key, token)),
-        ({ joined, value }): Effect.Effect<Coordinated> =>
-          joined
-            ? Effect.as(Metric.increment(RefreshMetrics.coalesced), { grant: value, source: "coalesced" as const })
-            : Effect.succeed({ grant: value, source: "upstream" as const })
-      )
-
-    const coordinate = (refreshToken: Redacted.Redacted<string>): Effect.Effect<Coordinated, RefreshError> =>
-      Effect.withSpan(
-        Effect.suspend(() => {
-          const raw = Redacted.value(refreshToken)
-          const reason = invalidReason(raw)
-          if (reason !== undefined) return Effect.fail(new InvalidInput({ reason }))
-          const key = keyOf(raw)
-          if (reuseWindowMillis === 0) return shareOrStart(key, refreshToken)
-          return Effect.flatMap(Clock.currentTimeMillis, (now) => {
-            const kept = recent.get(key, now)
-            return kept === undefined
-              ? shareOrStart(key, refreshToken)
-              : Effect.as(Metric.increment(RefreshMetrics.reused), { grant: restore(kept), source: "reused" as const })
-          })
-        }),
-        "RefreshCoordinator.refresh",
-        { captureStackTrace: false }
-      )
-
-    return RefreshCoordinator.of({
-      coordinate,
-      coordination: Effect.succeed("memory"),
-      refresh: (refreshToken) => Effect.map(coordinate(refreshToken), (coordinated) => coordinated.grant)
+    const service = yield* Coordinator.make({
+      reuseWindowMillis: Duration.toMillis(Duration.decode(options.reuseWindow ?? defaults.reuseWindow)),
+      maxEntries: options.maxEntries ?? defaults.maxEntries,
+      keyOf: (token) => createHmac("sha256", secret).update(token).digest("base64url"),
+      refresh: (_key, token, keepLocally) =>
+        client.refresh(token).pipe(
+          Effect.tap(keepLocally),
+          Effect.map((grant) => ({ grant, source: "upstream" as const }))
+        ),
+      coordination: Effect.succeed("memory")
     })
+    return RefreshCoordinator.of(service)
   })
 
 /** The in-memory coordinator as a layer. */

@@ -29,3 +29,20 @@ export const reused = Metric.counter("ddn_refresh_reused_total", {
   description: "Refreshes answered from the reuse window without an upstream call",
   incremental: true
 })
+
+/** 1 while a Redis coordinator cannot reach Redis and coordinates within this process; 0 otherwise. */
+export const coordinationDegraded = Metric.gauge("ddn_coordination_degraded", {
+  description: "1 while refreshes are coordinated within this instance because Redis is unreachable"
+})
+
+/** Refreshes a Redis coordinator ran locally because Redis failed or was too slow mid-way. */
+export const coordinationFallbacks = Metric.counter("ddn_coordination_fallbacks_total", {
+  description: "Refreshes coordinated within this instance because Redis failed or timed out",
+  incremental: true
+})
+
+/** Waiters that took a refresh over after its holder's lease lapsed (the holder died or lost Redis). */
+export const coordinationTakeovers = Metric.counter("ddn_coordination_takeovers_total", {
+  description: "Refreshes taken over from an instance whose lease lapsed",
+  incremental: true
+})

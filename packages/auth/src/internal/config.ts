@@ -46,13 +46,22 @@ export const millis = (name: string, min: number, max: number): Config.Config<Du
       : Either.left(`expected an integer of milliseconds from ${min} to ${max}, got ${shown(raw)}`)
   )
 
-/** A URL with one of `protocols` (e.g. `["http:", "https:"]`). The value is never echoed: a URL may carry credentials. */
-export const url = (name: string, protocols: ReadonlyArray<string>): Config.Config<URL> => {
+/**
+ * A URL with one of `protocols` (e.g. `["http:", "https:"]`), and whatever else `check` asks of it.
+ * The value is never echoed: a URL may carry credentials.
+ */
+export const url = (
+  name: string,
+  protocols: ReadonlyArray<string>,
+  check: (url: URL) => string | undefined = () => undefined
+): Config.Config<URL> => {
   const expected = `expected a ${protocols.map((protocol) => `${protocol}//`).join(" or ")} URL`
   return parsed(name, (raw) => {
     if (!URL.canParse(raw)) return Either.left(`${expected}, got something that is not a URL`)
     const url = new URL(raw)
-    return protocols.includes(url.protocol) ? Either.right(url) : Either.left(`${expected}, got a ${url.protocol} URL`)
+    if (!protocols.includes(url.protocol)) return Either.left(`${expected}, got a ${url.protocol} URL`)
+    const problem = check(url)
+    return problem === undefined ? Either.right(url) : Either.left(problem)
   })
 }
 

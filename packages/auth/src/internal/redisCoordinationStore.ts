@@ -1,0 +1,154 @@
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as FiberId from "effect/FiberId"
+import type { Redis } from "ioredis"
+import type * as RedisConnection from "../redis/RedisConnection.js"
+import type { Claim, CoordinationStore } from "./coordinationStore.js"
+
+/**
+ * The coordination store on Redis. Per coordination key `k` (an HMAC, see `coordinationCipher.ts`):
+ *
+ *     {prefix}{k}:lease     the holder id of the call in flight        PX lease (renewed)
+ *     {prefix}{k}:outcome   the sealed outcome of the last call        PX max(reuse window, wait bound)
+ *     {prefix}settled       pub/sub channel; a message is a key `k` whose outcome was just settled
+ *
+ * The `{k}` hash tag keeps both entries of a token in one cluster slot. Every step that reads and
+ * writes is one Lua script, so it is atomic.
+ */
+const claimScript = `
+if ARGV[3] == "1" then
+  local outcome = redis.call("GET", KEYS[2])
+  if outcome then return { "kept", outcome, redis.call("GET", KEYS[1]) } end
+end
+if redis.call("SET", KEYS[1], ARGV[1], "NX", "PX", ARGV[2]) then return { "acquired" } end
+return { "held", redis.call("GET", KEYS[1]) }
+`
+
+const renewScript = `
+for i, key in ipairs(KEYS) do
+  if redis.call("GET", key) == ARGV[i + 1] then redis.call("PEXPIRE", key, ARGV[1]) end
+end
+return 0
+`
+
+const settleScript = `
+redis.call("SET", KEYS[2], ARGV[2], "PX", ARGV[3])
+if redis.call("GET", KEYS[1]) == ARGV[1] then redis.call("DEL", KEYS[1]) end
+redis.call("PUBLISH", ARGV[4], ARGV[5])
+return 0
+`
+
+const releaseScript = `
+if redis.call("GET", KEYS[1]) == ARGV[1] then redis.call("DEL", KEYS[1]) end
+return 0
+`
+
+interface ScriptedRedis extends Redis {
+  ddnCoordinationClaim(
+    lease: string,
+    outcome: string,
+    holder: string,
+    leaseMs: number,
+    withOutcome: string
+  ): Promise<ReadonlyArray<string | null>>
+  ddnCoordinationRenew(...args: ReadonlyArray<string | number>): Promise<number>
+  ddnCoordinationSettle(
+    lease: string,
+    outcome: string,
+    holder: string,
+    value: string,
+    ttlMs: number,
+    channel: string,
+    key: string
+  ): Promise<number>
+  ddnCoordinationRelease(lease: string, holder: string): Promise<number>
+}
+
+const defineScripts = (client: Redis): ScriptedRedis => {
+  const scripted = client as ScriptedRedis
+  if (typeof scripted.ddnCoordinationClaim === "function") return scripted
+  client.defineCommand("ddnCoordinationClaim", { numberOfKeys: 2, lua: claimScript })
+  client.defineCommand("ddnCoordinationRenew", { lua: renewScript })
+  client.defineCommand("ddnCoordinationSettle", { numberOfKeys: 2, lua: settleScript })
+  client.defineCommand("ddnCoordinationRelease", { numberOfKeys: 1, lua: releaseScript })
+  return scripted
+}
+
+const orUndefined = (value: string | null | undefined) => (value === null ? undefined : value)
+
+/** The store over `connection`, with every key under `prefix`. */
+export const make = (connection: RedisConnection.Service, prefix: string): Effect.Effect<CoordinationStore> =>
+  Effect.gen(function* () {
+    const redis = defineScripts(connection.client)
+    const lease = (key: string) => `${prefix}{${key}}:lease`
+    const outcome = (key: string) => `${prefix}{${key}}:outcome`
+    const channel = `${prefix}settled`
+
+    const watchers = new Map<string, Set<Deferred.Deferred<void>>>()
+    yield* connection.subscribe(channel, (key) => {
+      for (const watcher of watchers.get(key) ?? []) Deferred.unsafeDone(watcher, Exit.void)
+    })
+
+    const watch = (key: string) =>
+      Effect.acquireRelease(
+        Effect.sync(() => {
+          const watcher = Deferred.unsafeMake<void>(FiberId.none)
+          const forKey = watchers.get(key) ?? new Set()
+          forKey.add(watcher)
+          watchers.set(key, forKey)
+          return watcher
+        }),
+        (watcher) =>
+          Effect.sync(() => {
+            const forKey = watchers.get(key)
+            forKey?.delete(watcher)
+            if (forKey?.size === 0) watchers.delete(key)
+          })
+      ).pipe(Effect.map((watcher) => Deferred.await(watcher)))
+
+    return {
+      claim: (key, holder, leaseMillis, withOutcome) =>
+        connection
+          .use(() => redis.ddnCoordinationClaim(lease(key), outcome(key), holder, leaseMillis, withOutcome ? "1" : "0"))
+          .pipe(
+            Effect.map((reply): Claim => {
+              switch (reply[0]) {
+                case "acquired":
+                  return { _tag: "Acquired" }
+                case "kept":
+                  return { _tag: "Kept", outcome: reply[1]!, holder: orUndefined(reply[2]) }
+                default:
+                  return { _tag: "Held", holder: orUndefined(reply[1]) }
+              }
+            })
+          ),
+      peek: (key) =>
+        Effect.map(
+          connection.use((client) => client.mget(outcome(key), lease(key))),
+          ([kept, holder]) => ({ outcome: orUndefined(kept), holder: orUndefined(holder) })
+        ),
+      renew: (leases, leaseMillis) =>
+        leases.length === 0
+          ? Effect.void
+          : Effect.asVoid(
+              connection.use(() =>
+                redis.ddnCoordinationRenew(
+                  leases.length,
+                  ...leases.map(([key]) => lease(key)),
+                  leaseMillis,
+                  ...leases.map(([, holder]) => holder)
+                )
+              )
+            ),
+      settle: (key, holder, value, ttlMillis) =>
+        Effect.asVoid(
+          connection.use(() =>
+            redis.ddnCoordinationSettle(lease(key), outcome(key), holder, value, ttlMillis, channel, key)
+          )
+        ),
+      release: (key, holder) => Effect.asVoid(connection.use(() => redis.ddnCoordinationRelease(lease(key), holder))),
+      watch,
+      healthy: connection.healthy
+    }
+  })

@@ -1,0 +1,178 @@
+/**
+ * One ioredis 5 connection (and a subscriber beside it) with health tracking, for the pieces that
+ * coordinate through Redis. Commands never queue while Redis is away and never wait longer than the
+ * command timeout (default 250 ms): they fail with `RedisUnavailable`, and callers fall back to
+ * something local. Start-up does not wait for Redis; ioredis reconnects by itself (backoff up to
+ * 1 s), a hung server is noticed by the command timeout and re-checked with `PING` every second.
+ *
+ * ioredis is loaded when the layer is built, so importing this module costs nothing without Redis.
+ *
+ * @since 0.2.0
+ */
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import * as Runtime from "effect/Runtime"
+import * as Schedule from "effect/Schedule"
+import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import * as SubscriptionRef from "effect/SubscriptionRef"
+import type { Redis } from "ioredis"
+import * as EnvConfig from "../internal/config.js"
+
+/** Redis could not serve a command: not connected, too slow, or it answered with an error. */
+export class RedisUnavailable extends Schema.TaggedError<RedisUnavailable>()("RedisUnavailable", {
+  reason: Schema.Literal("Disconnected", "Timeout", "CommandFailed")
+}) {
+  override get message(): string {
+    return this.reason === "Timeout"
+      ? "Redis did not answer within the command timeout"
+      : this.reason === "Disconnected"
+        ? "Redis is not connected"
+        : "Redis refused the command"
+  }
+}
+
+/** The connection service. */
+export class RedisConnection extends Context.Tag("@ddn/auth/RedisConnection")<RedisConnection, Service>() {}
+
+/** What the connection offers. */
+export interface Service {
+  /**
+   * Runs one command (or pipeline, or script) on the client, bounded by the command timeout. A
+   * failure marks the connection unhealthy until Redis answers again.
+   */
+  readonly use: <A>(command: (client: Redis) => Promise<A>) => Effect.Effect<A, RedisUnavailable>
+  /** Calls `onMessage` for every message on `channel`, for as long as the connection lives. */
+  readonly subscribe: (channel: string, onMessage: (message: string) => void) => Effect.Effect<void>
+  /** Whether Redis answers right now; its `changes` stream starts with the current value. */
+  readonly healthy: SubscriptionRef.SubscriptionRef<boolean>
+  /** The ioredis client, for pieces that speak Redis themselves (e.g. a rate limiter's store). */
+  readonly client: Redis
+}
+
+/** Connection settings. */
+export interface Options {
+  /** `redis://` or `rediss://` (TLS) URL, with optional credentials and database (`/2`). */
+  readonly url: Redacted.Redacted<URL>
+  /** The longest a command may take before it counts as failed. Default 250 ms. */
+  readonly commandTimeout?: Duration.DurationInput | undefined
+}
+
+/** The defaults of `Options`. */
+export const defaults = { commandTimeout: Duration.millis(250) } as const
+
+/** `REDIS_URL`: `redis://` or `rediss://`, `Redacted` since it may carry a password; never echoed. */
+export const urlConfig: Config.Config<Redacted.Redacted<URL>> = Config.map(
+  EnvConfig.url("REDIS_URL", ["redis:", "rediss:"], (url) =>
+    /^\/?(\d{1,5})?$/.test(url.pathname) && url.search === "" && url.hash === ""
+      ? undefined
+      : "expected redis://[user:password@]host[:port][/database], with a numeric database and no query"
+  ),
+  Redacted.make
+)
+
+/** `Options` from `REDIS_URL` (required). */
+export const config: Config.Config<Options> = Config.map(urlConfig, (url) => ({ url }))
+
+/** Builds the connection; it is closed when the scope ends. */
+export const make = (options: Options): Effect.Effect<Service, never, Scope.Scope> =>
+  Effect.gen(function* () {
+    const { Redis } = yield* Effect.promise(() => import("ioredis"))
+    const timeout = Duration.decode(options.commandTimeout ?? defaults.commandTimeout)
+    const runtime = yield* Effect.runtime<never>()
+    const healthy = yield* SubscriptionRef.make(false)
+    const setHealthy = (value: boolean) => Runtime.runSync(runtime)(SubscriptionRef.set(healthy, value))
+
+    const common = {
+      // Never queue commands while disconnected: a caller gets an error at once and goes local.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      connectTimeout: 1_000,
+      retryStrategy: (times: number) => Math.min(100 * times, 1_000)
+    }
+    const client = yield* Effect.acquireRelease(
+      Effect.sync(() => new Redis(Redacted.value(options.url).href, common)),
+      (client) => Effect.sync(() => client.disconnect())
+    )
+    // The subscriber may queue its SUBSCRIBE until connected; it resubscribes after every reconnect.
+    const subscriber = yield* Effect.acquireRelease(
+      Effect.sync(() => new Redis(Redacted.value(options.url).href, { ...common, enableOfflineQueue: true })),
+      (subscriber) => Effect.sync(() => subscriber.disconnect())
+    )
+    // ioredis reports connection errors as events; the health flag and the warnings below say it all.
+    client.on("error", () => {})
+    subscriber.on("error", () => {})
+    client.on("ready", () => setHealthy(true))
+    client.on("close", () => setHealthy(false))
+
+    const use = <A>(command: (client: Redis) => Promise<A>): Effect.Effect<A, RedisUnavailable> =>
+      Effect.suspend(() => {
+        if (client.status !== "ready") return Effect.fail(new RedisUnavailable({ reason: "Disconnected" }))
+        return Effect.tryPromise({
+          try: () => command(client),
+          catch: () => new RedisUnavailable({ reason: "CommandFailed" })
+        }).pipe(
+          Effect.timeoutFail({ duration: timeout, onTimeout: () => new RedisUnavailable({ reason: "Timeout" }) }),
+          Effect.tapError(() => SubscriptionRef.set(healthy, false))
+        )
+      })
+
+    // A connected but hung server is only noticed by a command's timeout: ask it again every second.
+    yield* SubscriptionRef.get(healthy).pipe(
+      Effect.flatMap((ok) =>
+        ok || client.status !== "ready"
+          ? Effect.void
+          : use((client) => client.ping()).pipe(Effect.zipRight(SubscriptionRef.set(healthy, true)), Effect.ignore)
+      ),
+      Effect.repeat(Schedule.spaced(Duration.seconds(1))),
+      Effect.forkScoped
+    )
+
+    // One line per change of state, never the URL (it may carry a password); a warning too when
+    // Redis is still away a second after start-up.
+    yield* healthy.changes.pipe(
+      Stream.changes,
+      Stream.drop(1),
+      Stream.runForEach((ok) =>
+        ok
+          ? Effect.logInfo("Redis is reachable: coordinating across instances")
+          : Effect.logWarning("Redis is unreachable: coordinating within this instance until it is back")
+      ),
+      Effect.forkScoped
+    )
+    yield* SubscriptionRef.get(healthy).pipe(
+      Effect.delay(Duration.seconds(1)),
+      Effect.flatMap((ok) =>
+        ok ? Effect.void : Effect.logWarning("Redis is unreachable: coordinating within this instance until it is back")
+      ),
+      Effect.forkScoped
+    )
+
+    const listeners = new Map<string, Set<(message: string) => void>>()
+    subscriber.on("message", (channel: string, message: string) => {
+      for (const listener of listeners.get(channel) ?? []) listener(message)
+    })
+    const subscribe = (channel: string, onMessage: (message: string) => void) =>
+      Effect.sync(() => {
+        const existing = listeners.get(channel)
+        if (existing !== undefined) return void existing.add(onMessage)
+        listeners.set(channel, new Set([onMessage]))
+        subscriber.subscribe(channel).catch(() => {})
+      })
+
+    return RedisConnection.of({ use, subscribe, healthy, client })
+  })
+
+/** The connection as a layer. */
+export const layer = (options: Options): Layer.Layer<RedisConnection> => Layer.scoped(RedisConnection, make(options))
+
+/** The connection from a `Config` of `Options` (default: `REDIS_URL`). */
+export const layerConfig = (
+  options: Config.Config<Options> = config
+): Layer.Layer<RedisConnection, ConfigError.ConfigError> => Layer.scoped(RedisConnection, Effect.flatMap(options, make))

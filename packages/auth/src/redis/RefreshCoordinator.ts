@@ -1,0 +1,393 @@
+/**
+ * `RefreshCoordinator` across several processes, through Redis: everything of the in-memory
+ * coordinator (this namespace re-exports it), plus {@link layerRedis} / {@link layerRedisConfig}.
+ *
+ * - **Single-flight across instances.** Concurrent refreshes of one token, on any instances, make
+ *   one upstream call: the first takes a lease on the token's key; the others wait for its outcome
+ *   (woken by pub/sub, with polling as a safety net) and all get the same answer, pair or rejection.
+ * - **Outcome first.** The holder writes the sealed outcome to Redis before anyone is answered.
+ * - **Reuse across instances.** A resubmission within the reuse window, to any instance, gets the
+ *   same pair with no upstream call, even once the instance that refreshed is gone.
+ * - **Dead holders.** The holder renews its lease (default 3 s) while its call runs; when it dies the
+ *   lease lapses and a waiter takes over. No caller waits longer than the refresh deadline.
+ * - **Nothing readable.** Keys are HMACs of the token under the shared secret; values are
+ *   AES-256-GCM under a key derived (HKDF) from the refresh token itself. Every key has a TTL.
+ * - **Redis away.** Every command is bounded (default 250 ms); when Redis is unreachable or slow the
+ *   coordinator works within this process (single-flight and reuse window in memory), says
+ *   `degraded`, sets `ddn_coordination_degraded` to 1, and goes back to Redis when it answers again.
+ *
+ * @since 0.2.0
+ */
+import { randomBytes } from "node:crypto"
+import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
+import * as Config from "effect/Config"
+import * as ConfigError from "effect/ConfigError"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as Metric from "effect/Metric"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
+import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import * as SubscriptionRef from "effect/SubscriptionRef"
+import { defaults as clientDefaults, DdnAuthClient, policyConfig } from "../DdnAuthClient.js"
+import * as EnvConfig from "../internal/config.js"
+import * as Cipher from "../internal/coordinationCipher.js"
+import type { CoordinationStore } from "../internal/coordinationStore.js"
+import * as Coordinator from "../internal/coordinator.js"
+import { keep, restore } from "../internal/keptGrant.js"
+import * as RedisStore from "../internal/redisCoordinationStore.js"
+import {
+  type Coordinated,
+  config as memoryConfig,
+  defaults as memoryDefaults,
+  type Options,
+  RefreshCoordinator,
+  type Service
+} from "../RefreshCoordinator.js"
+import { RefreshError, UpstreamUnavailable } from "../RefreshError.js"
+import * as RefreshMetrics from "../RefreshMetrics.js"
+import type { TokenGrant } from "../TokenGrant.js"
+import * as RedisConnection from "./RedisConnection.js"
+
+export * from "../RefreshCoordinator.js"
+
+/** Settings of the Redis coordinator, beyond the in-memory one's `reuseWindow` and `maxEntries`. */
+export interface RedisOptions extends Omit<Options, "keySecret"> {
+  /**
+   * The secret every instance shares (`DDN_COORDINATION_SECRET`, at least 32 characters): it keys the
+   * HMAC of the key names and salts the value keys. Instances with different secrets do not coordinate.
+   */
+  readonly secret: Redacted.Redacted<string>
+  /** The longest a caller waits for a refresh, Redis included: the refresh deadline. Default 10 s. */
+  readonly deadline?: Duration.DurationInput | undefined
+  /** How long a holder's lease lasts without renewal (renewed every third of it). Default 3 s. */
+  readonly lease?: Duration.DurationInput | undefined
+  /** How often a waiter looks for the outcome when no notification came. Default 250 ms. */
+  readonly pollInterval?: Duration.DurationInput | undefined
+  /** Prefix of every key and channel. Default `ddn:coord:v1:`. */
+  readonly keyPrefix?: string | undefined
+}
+
+/** The defaults of `RedisOptions`. */
+export const redisDefaults = {
+  ...memoryDefaults,
+  deadline: clientDefaults.deadline,
+  lease: Duration.seconds(3),
+  pollInterval: Duration.millis(250),
+  keyPrefix: "ddn:coord:v1:"
+} as const
+
+/** The shortest `DDN_COORDINATION_SECRET` accepted. */
+export const minSecretLength = 32
+
+/** Where an instance finds Redis and the secret it shares with the others. */
+export interface RedisSettings {
+  readonly url: Redacted.Redacted<URL>
+  readonly secret: Redacted.Redacted<string>
+}
+
+/**
+ * `REDIS_URL` (unset: `None`, coordinate in memory) and `DDN_COORDINATION_SECRET`, which is then
+ * required: without it the config fails naming it. Neither value is ever echoed.
+ */
+export const redisSettingsConfig: Config.Config<Option.Option<RedisSettings>> = Config.all({
+  url: Config.option(RedisConnection.urlConfig),
+  secret: Config.option(EnvConfig.secret("DDN_COORDINATION_SECRET", minSecretLength))
+}).pipe(
+  Config.mapOrFail(({ secret, url }) =>
+    Option.isNone(url)
+      ? Either.right(Option.none())
+      : Option.isNone(secret)
+        ? Either.left(
+            ConfigError.MissingData(
+              ["DDN_COORDINATION_SECRET"],
+              `required when REDIS_URL is set: at least ${minSecretLength} characters, the same on every instance`
+            )
+          )
+        : Either.right(Option.some({ url: url.value, secret: secret.value }))
+  )
+)
+
+/**
+ * `RedisOptions` from the environment: `DDN_COORDINATION_SECRET` (required), the reuse window of
+ * `RefreshCoordinator.config` and the deadline of `DdnAuthClient.policyConfig`.
+ */
+export const redisConfig: Config.Config<RedisOptions> = Config.all({
+  secret: EnvConfig.secret("DDN_COORDINATION_SECRET", minSecretLength),
+  coordinator: memoryConfig,
+  policy: policyConfig
+}).pipe(Config.map(({ coordinator, policy, secret }) => ({ ...coordinator, secret, deadline: policy.deadline })))
+
+const KeptGrantSchema = Schema.Struct({
+  accessToken: Schema.NonEmptyString,
+  refreshToken: Schema.NonEmptyString,
+  expiresIn: Schema.NonNegativeInt,
+  tokenType: Schema.NonEmptyString,
+  expiresAtMillis: Schema.Number
+})
+
+/** What a holder leaves in Redis (sealed): its id, until when others may reuse it, and the result. */
+const Outcome = Schema.parseJson(
+  Schema.Struct({
+    holder: Schema.String,
+    reusableUntil: Schema.Number,
+    result: Schema.Union(
+      Schema.TaggedStruct("Granted", { grant: KeptGrantSchema }),
+      Schema.TaggedStruct("Failed", { error: RefreshError })
+    )
+  })
+)
+type Outcome = typeof Outcome.Type
+const encodeOutcome = Schema.encodeSync(Outcome)
+const decodeOutcome = Schema.decodeUnknownEither(Outcome)
+
+const resultOf = (outcome: Outcome): Effect.Effect<TokenGrant, RefreshError> =>
+  outcome.result._tag === "Granted" ? Effect.succeed(restore(outcome.result.grant)) : Effect.fail(outcome.result.error)
+
+/**
+ * The coordinator over `store`, for tests that drive the protocol on a `TestClock`;
+ * {@link makeRedis} is this over Redis.
+ */
+export const makeWithStore = (
+  options: RedisOptions,
+  store: CoordinationStore
+): Effect.Effect<Service, never, DdnAuthClient | Scope.Scope> =>
+  Effect.gen(function* () {
+    const client = yield* DdnAuthClient
+    const window = Duration.toMillis(Duration.decode(options.reuseWindow ?? redisDefaults.reuseWindow))
+    const deadline = Duration.decode(options.deadline ?? redisDefaults.deadline)
+    const deadlineMillis = Duration.toMillis(deadline)
+    const leaseMillis = Duration.toMillis(Duration.decode(options.lease ?? redisDefaults.lease))
+    const pollMillis = Duration.toMillis(Duration.decode(options.pollInterval ?? redisDefaults.pollInterval))
+    const cipher = Cipher.make(Buffer.from(Redacted.value(options.secret)))
+    // Kept long enough for every waiter that started before it was written to read it.
+    const outcomeTtl = Math.max(window, deadlineMillis)
+
+    /** The leases this instance holds, renewed together every third of the lease. */
+    const held = new Map<string, string>()
+    yield* Effect.suspend(() => store.renew([...held], leaseMillis)).pipe(
+      Effect.ignore,
+      Effect.repeat(Schedule.spaced(Duration.millis(Math.max(1, Math.floor(leaseMillis / 3))))),
+      Effect.forkScoped
+    )
+    yield* store.healthy.changes.pipe(
+      Stream.runForEach((ok) => Metric.set(RefreshMetrics.coordinationDegraded, ok ? 0 : 1)),
+      Effect.forkScoped
+    )
+
+    const unseal = (token: string, key: string, sealed: string): Outcome | undefined => {
+      const text = cipher.open(token, key, sealed)
+      if (text === undefined) return undefined
+      return Either.getOrUndefined(decodeOutcome(text))
+    }
+    const reusable = (outcome: Outcome, now: number) => outcome.result._tag === "Granted" && now < outcome.reusableUntil
+
+    /** This process without Redis: the call, kept in the local window. */
+    const local = (token: Redacted.Redacted<string>, keepLocally: (grant: TokenGrant) => Effect.Effect<void>) =>
+      client.refresh(token).pipe(
+        Effect.tap(keepLocally),
+        Effect.map((grant): Coordinated => ({ grant, source: "upstream" }))
+      )
+
+    /** The holder's part: the call, then the outcome in Redis (and the lease released) before anyone resumes. */
+    const hold = (
+      key: string,
+      token: Redacted.Redacted<string>,
+      holder: string,
+      keepLocally: (grant: TokenGrant) => Effect.Effect<void>
+    ): Effect.Effect<Coordinated, RefreshError> =>
+      Effect.suspend(() => {
+        held.set(key, holder)
+        return client.refresh(token)
+      }).pipe(
+        Effect.exit,
+        Effect.flatMap((exit) =>
+          Effect.flatMap(Clock.currentTimeMillis, (now) => {
+            // A typed failure is shared like a grant; a defect or an interruption only releases the lease.
+            const result: Outcome["result"] | undefined = Exit.isSuccess(exit)
+              ? { _tag: "Granted", grant: keep(exit.value) }
+              : Option.match(Cause.failureOption(exit.cause), {
+                  onNone: () => undefined,
+                  onSome: (error) => ({ _tag: "Failed", error })
+                })
+            const share =
+              result === undefined
+                ? store.release(key, holder)
+                : store.settle(
+                    key,
+                    holder,
+                    cipher.seal(
+                      Redacted.value(token),
+                      key,
+                      encodeOutcome({ holder, reusableUntil: window > 0 ? now + window : 0, result })
+                    ),
+                    outcomeTtl
+                  )
+            return share.pipe(
+              Effect.catchAll(() =>
+                Effect.logWarning("could not share a refresh's outcome through Redis; it is kept in this instance only")
+              ),
+              Effect.zipRight(Exit.isSuccess(exit) ? keepLocally(exit.value) : Effect.void),
+              Effect.zipRight(Effect.map(exit, (grant): Coordinated => ({ grant, source: "upstream" })))
+            )
+          })
+        ),
+        Effect.onInterrupt(() => Effect.ignore(store.release(key, holder))),
+        Effect.ensuring(Effect.sync(() => held.delete(key)))
+      )
+
+    /**
+     * A waiter's part: wait for `awaited`'s outcome (woken by its notification, or every poll interval),
+     * take the call over when the lease lapses without one, for at most the deadline.
+     */
+    const wait = (
+      key: string,
+      token: Redacted.Redacted<string>,
+      awaited: string | undefined,
+      startedAt: number,
+      keepLocally: (grant: TokenGrant) => Effect.Effect<void>
+    ): Effect.Effect<Coordinated, RefreshError | RedisConnection.RedisUnavailable> =>
+      Effect.scoped(
+        Effect.gen(function* () {
+          // Listening before looking: an outcome settled in between still wakes us.
+          const notified = yield* store.watch(key)
+          const snapshot = yield* store.peek(key)
+          const now = yield* Clock.currentTimeMillis
+          if (snapshot.outcome !== undefined) {
+            const outcome = unseal(Redacted.value(token), key, snapshot.outcome)
+            if (outcome !== undefined && (outcome.holder === awaited || reusable(outcome, now))) {
+              return { _tag: "Settled", outcome } as const
+            }
+          }
+          // The lease lapsed with no outcome for us: its holder died or lost Redis.
+          if (snapshot.holder === undefined) return { _tag: "Lapsed" } as const
+          const remaining = startedAt + deadlineMillis - now
+          if (remaining <= 0) return yield* new UpstreamUnavailable({ reason: "Deadline", attempts: 0 })
+          yield* Effect.raceFirst(notified, Effect.sleep(Duration.millis(Math.min(pollMillis, remaining))))
+          return { _tag: "Waiting", holder: snapshot.holder } as const
+        })
+      ).pipe(
+        Effect.flatMap((state) => {
+          switch (state._tag) {
+            case "Settled":
+              return resultOf(state.outcome).pipe(
+                Effect.tap(keepLocally),
+                Effect.map((grant): Coordinated => ({ grant, source: "coalesced" }))
+              )
+            case "Lapsed":
+              return claimFresh(key, token, startedAt, keepLocally, true)
+            case "Waiting":
+              return wait(key, token, state.holder, startedAt, keepLocally)
+          }
+        })
+      )
+
+    /** Takes the lease and calls, or waits for whoever holds it. */
+    const claimFresh = (
+      key: string,
+      token: Redacted.Redacted<string>,
+      startedAt: number,
+      keepLocally: (grant: TokenGrant) => Effect.Effect<void>,
+      takeover: boolean
+    ): Effect.Effect<Coordinated, RefreshError | RedisConnection.RedisUnavailable> => {
+      const holder = randomBytes(12).toString("base64url")
+      return Effect.flatMap(store.claim(key, holder, leaseMillis, false), (claim) =>
+        claim._tag === "Acquired"
+          ? takeover
+            ? Effect.zipRight(
+                Metric.increment(RefreshMetrics.coordinationTakeovers),
+                hold(key, token, holder, keepLocally)
+              )
+            : hold(key, token, holder, keepLocally)
+          : wait(key, token, claim.holder, startedAt, keepLocally)
+      )
+    }
+
+    /** The whole protocol for a token this process cannot answer itself. */
+    const shared = (
+      key: string,
+      token: Redacted.Redacted<string>,
+      keepLocally: (grant: TokenGrant) => Effect.Effect<void>
+    ): Effect.Effect<Coordinated, RefreshError | RedisConnection.RedisUnavailable> =>
+      Effect.flatMap(Clock.currentTimeMillis, (startedAt) => {
+        const holder = randomBytes(12).toString("base64url")
+        return Effect.flatMap(store.claim(key, holder, leaseMillis, window > 0), (claim) => {
+          switch (claim._tag) {
+            case "Acquired":
+              return hold(key, token, holder, keepLocally)
+            case "Held":
+              return wait(key, token, claim.holder, startedAt, keepLocally)
+            case "Kept": {
+              const outcome = unseal(Redacted.value(token), key, claim.outcome)
+              if (outcome !== undefined && reusable(outcome, startedAt)) {
+                return Effect.flatMap(Metric.increment(RefreshMetrics.reused), () =>
+                  resultOf(outcome).pipe(
+                    Effect.tap(keepLocally),
+                    Effect.map((grant): Coordinated => ({ grant, source: "reused" }))
+                  )
+                )
+              }
+              // A failure, or a grant past its window: never answered again to a new submission.
+              return claimFresh(key, token, startedAt, keepLocally, false)
+            }
+          }
+        })
+      })
+
+    const service = yield* Coordinator.make({
+      reuseWindowMillis: window,
+      maxEntries: options.maxEntries ?? redisDefaults.maxEntries,
+      keyOf: cipher.keyOf,
+      refresh: (key, token, keepLocally) =>
+        Effect.flatMap(SubscriptionRef.get(store.healthy), (healthy) =>
+          healthy
+            ? shared(key, token, keepLocally).pipe(
+                Effect.catchTag("RedisUnavailable", () =>
+                  Effect.zipRight(Metric.increment(RefreshMetrics.coordinationFallbacks), local(token, keepLocally))
+                )
+              )
+            : local(token, keepLocally)
+        ),
+      coordination: Effect.map(SubscriptionRef.get(store.healthy), (ok) => (ok ? "redis" : "degraded")),
+      bound: (waitForIt) =>
+        Effect.timeoutFail(waitForIt, {
+          duration: deadline,
+          onTimeout: () => new UpstreamUnavailable({ reason: "Deadline", attempts: 0 })
+        })
+    })
+    return RefreshCoordinator.of(service)
+  })
+
+/** The Redis coordinator over a `RedisConnection`; needs `DdnAuthClient`. */
+export const makeRedis = (
+  options: RedisOptions
+): Effect.Effect<Service, never, DdnAuthClient | RedisConnection.RedisConnection | Scope.Scope> =>
+  Effect.gen(function* () {
+    const connection = yield* RedisConnection.RedisConnection
+    const store = yield* RedisStore.make(connection, options.keyPrefix ?? redisDefaults.keyPrefix)
+    return yield* makeWithStore(options, store)
+  })
+
+/** The Redis coordinator as a layer. */
+export const layerRedis = (
+  options: RedisOptions
+): Layer.Layer<RefreshCoordinator, never, DdnAuthClient | RedisConnection.RedisConnection> =>
+  Layer.scoped(RefreshCoordinator, makeRedis(options))
+
+/**
+ * The Redis coordinator and its connection from the environment: `REDIS_URL`,
+ * `DDN_COORDINATION_SECRET` and the `DDN_*` settings of {@link redisConfig}.
+ */
+export const layerRedisConfig = (
+  options: Config.Config<RedisOptions> = redisConfig
+): Layer.Layer<RefreshCoordinator, ConfigError.ConfigError, DdnAuthClient> =>
+  Layer.scoped(RefreshCoordinator, Effect.flatMap(options, makeRedis)).pipe(
+    Layer.provide(RedisConnection.layerConfig())
+  )
