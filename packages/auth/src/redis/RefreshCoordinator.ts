@@ -274,19 +274,16 @@ export const makeWithStore = (
           return { _tag: "Waiting", holder: snapshot.holder } as const
         })
       ).pipe(
-        Effect.flatMap((state) => {
-          switch (state._tag) {
-            case "Settled":
-              return resultOf(state.outcome).pipe(
+        Effect.flatMap((state) =>
+          state._tag === "Settled"
+            ? resultOf(state.outcome).pipe(
                 Effect.tap(keepLocally),
                 Effect.map((grant): Coordinated => ({ grant, source: "coalesced" }))
               )
-            case "Lapsed":
-              return claimFresh(key, token, startedAt, keepLocally, true)
-            case "Waiting":
-              return wait(key, token, state.holder, startedAt, keepLocally)
-          }
-        })
+            : state._tag === "Lapsed"
+              ? claimFresh(key, token, startedAt, keepLocally, true)
+              : wait(key, token, state.holder, startedAt, keepLocally)
+        )
       )
 
     /** Takes the lease and calls, or waits for whoever holds it. */
