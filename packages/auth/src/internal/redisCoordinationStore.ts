@@ -129,18 +129,16 @@ export const make = (connection: RedisConnection.Service, prefix: string): Effec
           ([kept, holder]) => ({ outcome: orUndefined(kept), holder: orUndefined(holder) })
         ),
       renew: (leases, leaseMillis) =>
-        leases.length === 0
-          ? Effect.void
-          : Effect.asVoid(
-              connection.use(() =>
-                redis.ddnCoordinationRenew(
-                  leases.length,
-                  ...leases.map(([key]) => lease(key)),
-                  leaseMillis,
-                  ...leases.map(([, holder]) => holder)
-                )
-              )
-            ),
+        Effect.asVoid(
+          connection.use(() =>
+            redis.ddnCoordinationRenew(
+              leases.length,
+              ...leases.map(([key]) => lease(key)),
+              leaseMillis,
+              ...leases.map(([, holder]) => holder)
+            )
+          )
+        ),
       settle: (key, holder, value, ttlMillis) =>
         Effect.asVoid(
           connection.use(() =>

@@ -172,7 +172,7 @@ export const makeWithStore = (
 
     /** The leases this instance holds, renewed together every third of the lease. */
     const held = new Map<string, string>()
-    yield* Effect.suspend(() => store.renew([...held], leaseMillis)).pipe(
+    yield* Effect.suspend(() => (held.size === 0 ? Effect.void : store.renew([...held], leaseMillis))).pipe(
       Effect.ignore,
       Effect.repeat(Schedule.spaced(Duration.millis(Math.max(1, Math.floor(leaseMillis / 3))))),
       Effect.forkScoped

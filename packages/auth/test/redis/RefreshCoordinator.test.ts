@@ -1,0 +1,294 @@
+import { describe, expect, it } from "@effect/vitest"
+import * as ConfigProvider from "effect/ConfigProvider"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as Metric from "effect/Metric"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as TestClock from "effect/TestClock"
+import * as Cipher from "../../src/internal/coordinationCipher.js"
+import { keep } from "../../src/internal/keptGrant.js"
+import * as RefreshMetrics from "../../src/RefreshMetrics.js"
+import * as RefreshCoordinator from "../../src/redis/RefreshCoordinator.js"
+import { makeFakeDdn } from "../utils/FakeDdn.js"
+import * as MemoryCoordinationStore from "../utils/MemoryCoordinationStore.js"
+
+/** The Redis coordinator's protocol on a `TestClock`, over the store's semantics in memory. */
+const secret = "a-coordination-secret-of-32-chars!!"
+const options: RefreshCoordinator.RedisOptions = { secret: Redacted.make(secret) }
+const cipher = Cipher.make(Buffer.from(secret))
+
+const setup = (overrides: Partial<RefreshCoordinator.RedisOptions> = {}) =>
+  Effect.gen(function* () {
+    const ddn = makeFakeDdn()
+    const memory = yield* MemoryCoordinationStore.make
+    const coordinator = yield* RefreshCoordinator.makeWithStore({ ...options, ...overrides }, memory.store).pipe(
+      Effect.provide(ddn.layer)
+    )
+    return { ddn, memory, coordinator }
+  })
+
+/** What another instance would leave under `token`'s key: its outcome, sealed. */
+const sealedBy = (token: string, holder: string, result: unknown, reusableUntil = 0) =>
+  cipher.seal(token, cipher.keyOf(token), JSON.stringify({ holder, reusableUntil, result }))
+
+const failureTag = (exit: Exit.Exit<unknown, { readonly _tag: string }>) =>
+  Exit.isFailure(exit) && exit.cause._tag === "Fail" ? exit.cause.error._tag : String(exit)
+
+describe("RefreshCoordinator.makeWithStore (the Redis protocol)", () => {
+  it.scoped("a lease held elsewhere: the caller waits, then gets the holder's outcome when it is settled", () =>
+    Effect.gen(function* () {
+      const { coordinator, ddn, memory } = yield* setup()
+      const session = ddn.mint()
+      const token = Redacted.value(session.refreshToken)
+      const key = cipher.keyOf(token)
+      memory.leases.set(key, { holder: "other-instance", until: 3_000 })
+      const fiber = yield* Effect.fork(coordinator.coordinate(session.refreshToken))
+      yield* TestClock.adjust("1 second")
+      expect(fiber.unsafePoll()).toBeNull()
+
+      const grant = ddn.rotateElsewhere(session.refreshToken)
+      yield* memory.store.settle(
+        key,
+        "other-instance",
+        sealedBy(token, "other-instance", { _tag: "Granted", grant: keep(grant) }),
+        10_000
+      )
+      const result = yield* Fiber.join(fiber)
+      expect(result.source).toBe("coalesced")
+      expect(Redacted.value(result.grant.refreshToken)).toBe(Redacted.value(grant.refreshToken))
+      expect(ddn.calls()).toBe(0)
+    })
+  )
+
+  it.scoped("a rejection settled by the holder is the waiter's answer too", () =>
+    Effect.gen(function* () {
+      const { coordinator, ddn, memory } = yield* setup()
+      const token = "a-token-the-holder-saw-rejected"
+      const key = cipher.keyOf(token)
+      memory.leases.set(key, { holder: "other-instance", until: 3_000 })
+      const fiber = yield* Effect.fork(Effect.exit(coordinator.coordinate(Redacted.make(token))))
+      yield* TestClock.adjust("100 millis")
+      yield* memory.store.settle(
+        key,
+        "other-instance",
+        sealedBy(token, "other-instance", { _tag: "Failed", error: { _tag: "RefreshTokenInvalid" } }),
+        10_000
+      )
+      expect(failureTag(yield* Fiber.join(fiber))).toBe("RefreshTokenInvalid")
+      expect(ddn.calls()).toBe(0)
+    })
+  )
+
+  it.scoped("a holder that dies: its lease lapses after 3 s and the waiter takes the call over", () =>
+    Effect.gen(function* () {
+      const { coordinator, ddn, memory } = yield* setup()
+      const session = ddn.mint()
+      memory.leases.set(cipher.keyOf(Redacted.value(session.refreshToken)), { holder: "dead-instance", until: 3_000 })
+      const takeovers = (yield* Metric.value(RefreshMetrics.coordinationTakeovers)).count
+      const fiber = yield* Effect.fork(coordinator.coordinate(session.refreshToken))
+      yield* TestClock.adjust("2900 millis")
+      expect(fiber.unsafePoll()).toBeNull()
+      expect(ddn.calls()).toBe(0)
+      yield* TestClock.adjust("350 millis")
+      const result = yield* Fiber.join(fiber)
+      expect(result.source).toBe("upstream")
+      expect(ddn.calls()).toBe(1)
+      expect((yield* Metric.value(RefreshMetrics.coordinationTakeovers)).count).toBe(takeovers + 1)
+    })
+  )
+
+  it.scoped(
+    "a holder that keeps its lease but never answers: the caller gets UpstreamUnavailable at the deadline",
+    () =>
+      Effect.gen(function* () {
+        const { coordinator, memory } = yield* setup({ deadline: "10 seconds" })
+        const token = "a-token-whose-holder-hangs"
+        memory.leases.set(cipher.keyOf(token), { holder: "stuck-instance", until: Number.MAX_SAFE_INTEGER })
+        const fiber = yield* Effect.fork(Effect.exit(coordinator.coordinate(Redacted.make(token))))
+        yield* TestClock.adjust("9999 millis")
+        expect(fiber.unsafePoll()).toBeNull()
+        yield* TestClock.adjust("1 millis")
+        expect(failureTag(yield* Fiber.join(fiber))).toBe("UpstreamUnavailable")
+      })
+  )
+
+  it.scoped("the holder renews its lease while its call runs, and writes the outcome before anyone is answered", () =>
+    Effect.gen(function* () {
+      const { coordinator, ddn, memory } = yield* setup()
+      const session = ddn.mint()
+      const key = cipher.keyOf(Redacted.value(session.refreshToken))
+      const gate = yield* ddn.holdRefreshes()
+      const settling = yield* Deferred.make<void>()
+      memory.state.settleGate = settling
+      const fiber = yield* Effect.fork(coordinator.coordinate(session.refreshToken))
+      yield* TestClock.adjust("8 seconds")
+      expect(memory.leases.get(key)?.until).toBeGreaterThan(8_000)
+      yield* Deferred.succeed(gate, undefined)
+      yield* TestClock.adjust("1 millis")
+      // The grant is in hand, but the caller waits until Redis has it.
+      expect(fiber.unsafePoll()).toBeNull()
+      yield* Deferred.succeed(settling, undefined)
+      const result = yield* Fiber.join(fiber)
+      expect(result.source).toBe("upstream")
+      expect(memory.outcomes.has(key)).toBe(true)
+      expect(memory.leases.has(key)).toBe(false)
+    })
+  )
+
+  it.scoped("a new submission never gets another holder's failure: it calls DDN itself", () =>
+    Effect.gen(function* () {
+      const { coordinator, ddn, memory } = yield* setup()
+      const session = ddn.mint()
+      const token = Redacted.value(session.refreshToken)
+      memory.outcomes.set(cipher.keyOf(token), {
+        value: sealedBy(token, "other-instance", {
+          _tag: "Failed",
+          error: { _tag: "UpstreamUnavailable", reason: "Timeout", attempts: 4 }
+        }),
+        until: 10_000
+      })
+      const result = yield* coordinator.coordinate(session.refreshToken)
+      expect(result.source).toBe("upstream")
+      expect(ddn.calls()).toBe(1)
+    })
+  )
+
+  it.scoped("a grant is reused from the store only within its window", () =>
+    Effect.gen(function* () {
+      const { coordinator, ddn, memory } = yield* setup({ reuseWindow: "10 seconds" })
+      const session = ddn.mint()
+      const token = Redacted.value(session.refreshToken)
+      const grant = ddn.rotateElsewhere(session.refreshToken)
+      memory.outcomes.set(cipher.keyOf(token), {
+        value: sealedBy(token, "other-instance", { _tag: "Granted", grant: keep(grant) }, 5_000),
+        until: 10_000
+      })
+      yield* TestClock.adjust("4999 millis")
+      const reused = yield* coordinator.coordinate(session.refreshToken)
+      expect(reused.source).toBe("reused")
+      expect(Redacted.value(reused.grant.accessToken)).toBe(Redacted.value(grant.accessToken))
+      expect(ddn.calls()).toBe(0)
+
+      const later = Redacted.value(ddn.mint().refreshToken)
+      memory.outcomes.set(cipher.keyOf(later), {
+        value: sealedBy(later, "other-instance", { _tag: "Granted", grant: keep(grant) }, 4_000),
+        until: 10_000
+      })
+      const called = yield* coordinator.coordinate(Redacted.make(later))
+      expect(called.source).toBe("upstream")
+      expect(ddn.calls()).toBe(1)
+    })
+  )
+
+  it.scoped("a value that does not open (tampered, another token's, garbage) is ignored, not trusted", () =>
+    Effect.gen(function* () {
+      const { coordinator, ddn, memory } = yield* setup()
+      const first = ddn.mint()
+      const second = ddn.mint()
+      const grant = ddn.rotateElsewhere(second.refreshToken)
+      const token = Redacted.value(first.refreshToken)
+      // Sealed for the second token, stored under the first one's key.
+      const foreign = sealedBy(Redacted.value(second.refreshToken), "x", { _tag: "Granted", grant: keep(grant) }, 9e15)
+      memory.outcomes.set(cipher.keyOf(token), { value: foreign, until: 10_000 })
+      expect((yield* coordinator.coordinate(first.refreshToken)).source).toBe("upstream")
+      const third = ddn.mint()
+      memory.outcomes.set(cipher.keyOf(Redacted.value(third.refreshToken)), { value: "v1.garbage", until: 10_000 })
+      expect((yield* coordinator.coordinate(third.refreshToken)).source).toBe("upstream")
+      expect(ddn.calls()).toBe(2)
+    })
+  )
+
+  it.scoped("Redis down: degraded, coordinated in memory without touching the store, and back when it returns", () =>
+    Effect.gen(function* () {
+      const { coordinator, ddn, memory } = yield* setup()
+      yield* memory.setDown(true)
+      expect(yield* coordinator.coordination).toBe("degraded")
+      const commands = memory.state.commands
+      const session = ddn.mint()
+      const results = yield* Effect.all(
+        Array.from({ length: 5 }, () => coordinator.coordinate(session.refreshToken)),
+        { concurrency: "unbounded" }
+      )
+      expect(ddn.calls()).toBe(1)
+      expect(results.map((result) => result.source).sort()).toEqual([
+        "coalesced",
+        "coalesced",
+        "coalesced",
+        "coalesced",
+        "upstream"
+      ])
+      expect((yield* coordinator.coordinate(session.refreshToken)).source).toBe("reused")
+      expect(memory.state.commands).toBe(commands)
+
+      yield* memory.setDown(false)
+      expect(yield* coordinator.coordination).toBe("redis")
+      yield* coordinator.coordinate(ddn.mint().refreshToken)
+      expect(memory.state.commands).toBeGreaterThan(commands)
+    })
+  )
+
+  it.scoped("Redis failing mid-way: the refresh falls back to this instance and is counted", () =>
+    Effect.gen(function* () {
+      const { coordinator, ddn, memory } = yield* setup()
+      const fallbacks = (yield* Metric.value(RefreshMetrics.coordinationFallbacks)).count
+      memory.state.down = true
+      const result = yield* coordinator.coordinate(ddn.mint().refreshToken)
+      expect(result.source).toBe("upstream")
+      expect((yield* Metric.value(RefreshMetrics.coordinationFallbacks)).count).toBe(fallbacks + 1)
+    })
+  )
+})
+
+describe("RefreshCoordinator.redisSettingsConfig", () => {
+  const load = (env: Record<string, string>) =>
+    Effect.withConfigProvider(
+      RefreshCoordinator.redisSettingsConfig,
+      ConfigProvider.fromMap(new Map(Object.entries(env)))
+    )
+
+  it.effect("no REDIS_URL: coordinate in memory", () =>
+    Effect.gen(function* () {
+      expect(Option.isNone(yield* load({}))).toBe(true)
+    })
+  )
+
+  it.effect("REDIS_URL requires DDN_COORDINATION_SECRET of at least 32 characters, and neither is echoed", () =>
+    Effect.gen(function* () {
+      const missing = yield* Effect.flip(load({ REDIS_URL: "redis://:hunter2@127.0.0.1:6379/1" }))
+      expect(String(missing)).toContain("DDN_COORDINATION_SECRET")
+      expect(String(missing)).not.toContain("hunter2")
+      const short = yield* Effect.flip(
+        load({ REDIS_URL: "redis://127.0.0.1", DDN_COORDINATION_SECRET: "too-short-secret" })
+      )
+      expect(String(short)).toContain("at least 32 characters")
+      expect(String(short)).not.toContain("too-short-secret")
+      const bad = yield* Effect.flip(load({ REDIS_URL: "http://:hunter2@127.0.0.1", DDN_COORDINATION_SECRET: secret }))
+      expect(String(bad)).toContain("REDIS_URL")
+      expect(String(bad)).not.toContain("hunter2")
+      const settings = yield* load({ REDIS_URL: "rediss://127.0.0.1:6380/2", DDN_COORDINATION_SECRET: secret })
+      expect(Option.map(settings, (s) => Redacted.value(s.url).href)).toEqual(Option.some("rediss://127.0.0.1:6380/2"))
+    })
+  )
+})
+
+describe("coordinationCipher", () => {
+  it("seals for one token and key: another token, key or secret, or a flipped bit, opens nothing", () => {
+    const token = "refresh-token-0123456789"
+    const key = cipher.keyOf(token)
+    const sealed = cipher.seal(token, key, "plaintext")
+    expect(cipher.open(token, key, sealed)).toBe("plaintext")
+    expect(cipher.open("another-token", key, sealed)).toBeUndefined()
+    expect(cipher.open(token, cipher.keyOf("another-token"), sealed)).toBeUndefined()
+    expect(Cipher.make(Buffer.from("another-secret-of-32-characters!!")).open(token, key, sealed)).toBeUndefined()
+    const bytes = Buffer.from(sealed.slice(3), "base64url")
+    bytes[20] = bytes[20]! ^ 1
+    expect(cipher.open(token, key, `v1.${bytes.toString("base64url")}`)).toBeUndefined()
+    expect(sealed).not.toContain("plaintext")
+    expect(key).not.toContain(token)
+    expect(Cipher.make(Buffer.from("another-secret-of-32-characters!!")).keyOf(token)).not.toBe(key)
+    expect(cipher.seal(token, key, "plaintext")).not.toBe(sealed)
+  })
+})
