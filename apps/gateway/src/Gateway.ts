@@ -89,7 +89,7 @@ export const start = async (config: GatewayConfig.GatewayConfig, options: Option
       handlers: {
         graphql: (request, response, requestState) => yoga.handle(request, response, { requestState }),
         metrics: async () => ({ contentType: metrics.contentType, body: await metrics.render() }),
-        ready: Readiness.make(apiUrl)
+        ready: Readiness.report(Readiness.make(apiUrl), () => runtime.runPromise(coordinator.coordination))
       }
     })
 

@@ -1,13 +1,14 @@
 /**
  * The gateway's settings, read from the environment with Effect `Config`: the gateway's own
- * variables here, the `DDN_*` ones through the core's `Config`s (`DdnAuthClient.apiUrlConfig`,
- * `DdnAuthClient.policyConfig`, `RefreshCoordinator.config`), so each variable is parsed in exactly
- * one place. Unset variables keep their defaults; a blank or bad value fails with a `ConfigError` that
+ * variables here, the core's (`DDN_*`, `REDIS_URL`) through the core's `Config`s
+ * (`DdnAuthClient.apiUrlConfig`, `DdnAuthClient.policyConfig`, `RefreshCoordinator.config`,
+ * `RefreshCoordinator.redisSettingsConfig`), so each variable is parsed in exactly one place. Unset variables keep their defaults; a blank or bad value fails with a `ConfigError` that
  * {@link formatError} turns into one line naming the variable.
  *
  * @since 0.1.0
  */
 import { DdnAuthClient, RefreshCoordinator } from "@ddn/auth"
+import { RefreshCoordinator as SharedCoordinator } from "@ddn/auth/redis"
 import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
 import * as ConfigProvider from "effect/ConfigProvider"
@@ -29,6 +30,11 @@ export interface GatewayConfig {
   readonly upstream: DdnAuthClient.Policy
   /** `DDN_REUSE_WINDOW_MS`, `DDN_REUSE_MAX_ENTRIES`: the core's reuse window and its bound. */
   readonly coordinator: RefreshCoordinator.Options
+  /**
+   * `REDIS_URL` with `DDN_COORDINATION_SECRET`: coordinate refreshes with every instance sharing that
+   * Redis. None: in this process's memory only.
+   */
+  readonly coordination: Option.Option<SharedCoordinator.RedisSettings>
   /** `LOG_LEVEL`: `trace`, `debug`, `info`, `warn`, `error`, `fatal` or `none`. Default `info`. */
   readonly logLevel: LogLevel.LogLevel
   /** `CORS_ORIGINS`: comma-separated origins allowed to call `/graphql` from a browser; empty sends no CORS headers. */
@@ -53,6 +59,7 @@ export const defaults: GatewayConfig = {
     maxAttempts: DdnAuthClient.defaults.maxAttempts
   },
   coordinator: RefreshCoordinator.defaults,
+  coordination: Option.none(),
   logLevel: LogLevel.Info,
   corsOrigins: [],
   shutdownGrace: Duration.seconds(10),
@@ -148,6 +155,7 @@ export const config: Config.Config<GatewayConfig> = Config.all({
   ddnApiUrl: Config.option(DdnAuthClient.apiUrlConfig),
   upstream: DdnAuthClient.policyConfig,
   coordinator: RefreshCoordinator.config,
+  coordination: SharedCoordinator.redisSettingsConfig,
   logLevel: withDefault("LOG_LEVEL", logLevel, defaults.logLevel),
   corsOrigins: withDefault("CORS_ORIGINS", origins, defaults.corsOrigins),
   shutdownGrace: withDefault(

@@ -1,12 +1,14 @@
 /**
- * The one `ManagedRuntime` of a gateway process: the core's `DdnAuthClient` over a pooled keep-alive
- * undici `HttpClient`, and the gateway's JSON logger at `LOG_LEVEL`. Built once at start-up, disposed
+ * The one `ManagedRuntime` of a gateway process: the core's `RefreshCoordinator` (in memory, or
+ * through Redis with `REDIS_URL`) over its `DdnAuthClient` over a pooled keep-alive undici
+ * `HttpClient`, and the gateway's JSON logger at `LOG_LEVEL`. Built once at start-up, disposed
  * on shutdown (which closes the upstream connection pool). Tracing is off until an exporter is wired
  * in (e.g. `@effect/opentelemetry`), since unexported spans cost CPU on every refresh.
  *
  * @since 0.1.0
  */
 import { DdnAuthClient, RefreshCoordinator } from "@ddn/auth"
+import { RedisConnection, RefreshCoordinator as SharedCoordinator } from "@ddn/auth/redis"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
@@ -27,26 +29,43 @@ export const clientOptions = (config: GatewayConfig.GatewayConfig, apiUrl: URL |
   apiUrl
 })
 
-/**
- * The runtime's layer: the in-memory `RefreshCoordinator` (single-flight and the reuse window) over
- * the client over `NodeHttpClient.layerUndici`, logging through `logger` at its level.
- */
-export const layer = (
-  config: GatewayConfig.GatewayConfig,
-  apiUrl: URL | string,
-  logger: GatewayLogger.GatewayLogger
-): Layer.Layer<Services> =>
+/** Logging through `logger` at its level, for the runtime and every layer built under it. */
+const logging = (logger: GatewayLogger.GatewayLogger) =>
   Layer.mergeAll(
-    RefreshCoordinator.layerMemory(config.coordinator).pipe(
-      Layer.provide(DdnAuthClient.layer(clientOptions(config, apiUrl))),
-      Layer.provide(NodeHttpClient.layerUndici)
-    ),
     Logger.replace(Logger.defaultLogger, GatewayLogger.effectLogger(logger)),
     Logger.minimumLogLevel(logger.level),
     // Every refresh's Exit is mapped by the gateway; the runtime's "unhandled error" line would be noise.
     Layer.setUnhandledErrorLogLevel(Option.none()),
     // No tracer is exported yet, so spans would be built and dropped: about a fifth of a refresh's CPU.
     Layer.setTracerEnabled(false)
+  )
+
+/**
+ * The coordinator: through Redis when `REDIS_URL` is set (single-flight and the reuse window across
+ * every instance), else in this process's memory.
+ */
+const coordinator = (config: GatewayConfig.GatewayConfig) =>
+  Option.match(config.coordination, {
+    onNone: () => RefreshCoordinator.layerMemory(config.coordinator),
+    onSome: ({ secret, url }) =>
+      SharedCoordinator.layerRedis({ ...config.coordinator, secret, deadline: config.upstream.deadline }).pipe(
+        Layer.provide(RedisConnection.layer({ url }))
+      )
+  })
+
+/**
+ * The runtime's layer: the `RefreshCoordinator` over the client over `NodeHttpClient.layerUndici`,
+ * logging through `logger` at its level.
+ */
+export const layer = (
+  config: GatewayConfig.GatewayConfig,
+  apiUrl: URL | string,
+  logger: GatewayLogger.GatewayLogger
+): Layer.Layer<Services> =>
+  coordinator(config).pipe(
+    Layer.provide(DdnAuthClient.layer(clientOptions(config, apiUrl))),
+    Layer.provide(NodeHttpClient.layerUndici),
+    Layer.provideMerge(logging(logger))
   )
 
 /** Makes the runtime; its layer is built on first use (the gateway forces that at start-up). */

@@ -12,6 +12,7 @@ import { Readable } from "node:stream"
 import * as LogLevel from "effect/LogLevel"
 import type * as GatewayLogger from "./GatewayLogger.js"
 import * as Hardening from "./Hardening.js"
+import type * as Readiness from "./Readiness.js"
 import * as RequestLog from "./RequestLog.js"
 
 /**
@@ -53,8 +54,8 @@ export interface Handlers {
   readonly graphql: (request: BufferedRequest, response: ServerResponse, state: RequestLog.RequestState) => unknown
   /** The Prometheus text for `/metrics`. */
   readonly metrics: () => Promise<{ readonly contentType: string; readonly body: string }>
-  /** Whether the upstream answers, for `/readyz`. */
-  readonly ready: () => Promise<boolean>
+  /** Whether the upstream answers, and what else `/readyz` reports. */
+  readonly ready: () => Promise<Readiness.Report>
 }
 
 /** Where to listen and what to serve. */
@@ -93,7 +94,6 @@ const send = (response: ServerResponse, status: number, contentType: string, bod
 
 const bodies = {
   healthy: JSON.stringify({ status: "ok" }),
-  ready: JSON.stringify({ status: "ready" }),
   notReady: JSON.stringify({ status: "upstream_unavailable" }),
   shuttingDown: JSON.stringify({ status: "shutting_down" }),
   notFound: JSON.stringify({ error: "not_found", message: "No such route" }),
@@ -170,7 +170,13 @@ export const listen = (options: Options): Promise<HttpServer> => {
   const probe = (response: ServerResponse) => {
     if (shuttingDown) return send(response, 503, json, bodies.shuttingDown)
     handlers.ready().then(
-      (ready) => send(response, ready ? 200 : 503, json, ready ? bodies.ready : bodies.notReady),
+      ({ details, ready }) =>
+        send(
+          response,
+          ready ? 200 : 503,
+          json,
+          JSON.stringify({ status: ready ? "ready" : "upstream_unavailable", ...details })
+        ),
       () => send(response, 503, json, bodies.notReady)
     )
   }

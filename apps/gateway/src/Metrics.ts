@@ -4,7 +4,9 @@
  * - `ddn_gateway_refreshes_total{outcome}` and `ddn_gateway_refresh_duration_seconds{outcome}`,
  *   recorded by the gateway per refresh (every outcome pre-declared at 0);
  * - the core's Effect counters `ddn_upstream_attempts_total{outcome}`, `ddn_upstream_retries_total`,
- *   `ddn_refresh_coalesced_total` and `ddn_refresh_reused_total`, read from the Effect metric
+ *   `ddn_refresh_coalesced_total`, `ddn_refresh_reused_total`, the coordination's
+ *   `ddn_coordination_degraded` (gauge), `ddn_coordination_fallbacks_total` and
+ *   `ddn_coordination_takeovers_total`, read from the Effect metric
  *   registry at scrape time (a prom-client `collect` callback over `Metric.snapshot`), so the hot
  *   path pays nothing for them;
  * - Node's default process metrics (`process_*`, `nodejs_*`).
@@ -15,7 +17,7 @@
  */
 import type * as MetricPair from "effect/MetricPair"
 import * as MetricState from "effect/MetricState"
-import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client"
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client"
 import * as RefreshResult from "./RefreshResult.js"
 
 /** Reads the Effect metric registry, e.g. `() => runtime.runSync(Metric.snapshot)`. */
@@ -59,11 +61,34 @@ const coreCounters = [
     help: "Refreshes answered from the reuse window without an upstream call",
     label: undefined,
     initial: []
+  },
+  {
+    name: "ddn_coordination_fallbacks_total",
+    help: "Refreshes coordinated within this instance because Redis failed or timed out",
+    label: undefined,
+    initial: []
+  },
+  {
+    name: "ddn_coordination_takeovers_total",
+    help: "Refreshes taken over from an instance whose lease lapsed",
+    label: undefined,
+    initial: []
+  }
+] as const
+
+/** The core gauges bridged from Effect (unlabelled), reported as 0 before their first value. */
+const coreGauges = [
+  {
+    name: "ddn_coordination_degraded",
+    help: "1 while refreshes are coordinated within this instance because Redis is unreachable"
   }
 ] as const
 
 const countOf = (state: MetricState.MetricState.Untyped): number =>
   MetricState.isCounterState(state) ? Number(state.count) : 0
+
+const valueOf = (state: MetricState.MetricState.Untyped): number =>
+  MetricState.isGaugeState(state) ? Number(state.value) : 0
 
 /** Makes the registry and its metrics; `snapshot` reads the Effect metrics at scrape time. */
 export const make = (snapshot: EffectSnapshot): GatewayMetrics => {
@@ -114,6 +139,18 @@ export const make = (snapshot: EffectSnapshot): GatewayMetrics => {
           const tag = pair.metricKey.tags.find((t) => t.key === core.label)
           if (tag !== undefined) this.inc({ [core.label]: tag.value }, value)
         }
+      }
+    })
+  }
+
+  for (const core of coreGauges) {
+    new Gauge({
+      name: core.name,
+      help: core.help,
+      registers: [registry],
+      collect() {
+        const pair = snapshot().find((candidate) => candidate.metricKey.name === core.name)
+        this.set(pair === undefined ? 0 : valueOf(pair.metricState))
       }
     })
   }
