@@ -87,7 +87,7 @@ const coreGauges = [
 const countOf = (state: MetricState.MetricState.Untyped): number =>
   MetricState.isCounterState(state) ? Number(state.count) : 0
 
-const valueOf = (state: MetricState.MetricState.Untyped): number =>
+const gaugeOf = (state: MetricState.MetricState.Untyped): number =>
   MetricState.isGaugeState(state) ? Number(state.value) : 0
 
 /** Makes the registry and its metrics; `snapshot` reads the Effect metrics at scrape time. */
@@ -150,7 +150,7 @@ export const make = (snapshot: EffectSnapshot): GatewayMetrics => {
       registers: [registry],
       collect() {
         const pair = snapshot().find((candidate) => candidate.metricKey.name === core.name)
-        this.set(pair === undefined ? 0 : valueOf(pair.metricState))
+        this.set(pair === undefined ? 0 : gaugeOf(pair.metricState))
       }
     })
   }
