@@ -8,7 +8,9 @@
  * 2. the core client (`DdnAuthNode.layerOptions`, `DdnAuthClient.refresh`) vs a plain `fetch` loop
  *    (`core-vs-fetch.ts`, a child process): the ratio;
  * 3. single-flight: 1,000 concurrent refreshes of one token through the gateway → upstream calls;
- * 4. memory: a fresh gateway's RSS after warm-up and after 200,000 requests with unique tokens.
+ * 4. memory: a fresh gateway's RSS after warm-up and after 200,000 requests with unique tokens;
+ * 5. settings compared: the gateway with a setting (e.g. `REDIS_URL`) vs the same gateway without it,
+ *    fresh processes side by side in interleaved rounds: the ratio, judged against each setting's goal.
  *
  * Prints the figures and PASS/FAIL per target, writes `RESULTS.md` (its generated part) and
  * `results.svg` beside this file on full runs, and exits 1 when a judged target fails. `--smoke` is a
@@ -23,6 +25,7 @@ import { Agent, request } from "node:http"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
+import { startRedis } from "../support/RedisServer.js"
 import type { Comparison, SideRound } from "./core-vs-fetch.js"
 import * as Load from "./internal/Load.js"
 import * as Machine from "./internal/Machine.js"
@@ -133,22 +136,25 @@ const loadRound = async (
 const tokensFor = (sandbox: Processes.Served, rate: number, forSeconds: number) =>
   Load.mintTokens(sandbox.url, Math.ceil(Math.max(rate, 500) * forSeconds * 2) + 2_000)
 
-/** Part 1: interleaved autocannon rounds against the gateway and the minimal proxy. */
-const gatewayVsMinimal = async (sandbox: Processes.Served, gateway: Processes.Served, minimal: Processes.Served) => {
-  const sides = [gateway, minimal]
+/** Interleaved autocannon rounds against `sides` (each warmed up first): every side's measured rounds. */
+const interleaved = async (
+  sandbox: Processes.Served,
+  sides: ReadonlyArray<Processes.Served>,
+  options: { readonly rounds: number; readonly seconds: number; readonly warmUpSeconds: number }
+) => {
   const rates = new Map<Processes.Served, number>()
   for (const side of sides) {
-    const warmUp = await loadRound(side, sandbox, await tokensFor(sandbox, 2_000, warmUpSeconds), {
-      seconds: warmUpSeconds
+    const warmUp = await loadRound(side, sandbox, await tokensFor(sandbox, 2_000, options.warmUpSeconds), {
+      seconds: options.warmUpSeconds
     })
     rates.set(side, warmUp.rps)
     say(`  warm-up ${side.name}: ${warmUp.rps.toFixed(0)} requests/s`)
   }
   const results = new Map<Processes.Served, Array<MeasuredRound>>(sides.map((side) => [side, []]))
-  for (let round = 0; round < rounds; round++) {
+  for (let round = 0; round < options.rounds; round++) {
     for (const side of round % 2 === 0 ? sides : [...sides].reverse()) {
-      const tokens = await tokensFor(sandbox, rates.get(side)!, seconds)
-      const result = await loadRound(side, sandbox, tokens, { seconds })
+      const tokens = await tokensFor(sandbox, rates.get(side)!, options.seconds)
+      const result = await loadRound(side, sandbox, tokens, { seconds: options.seconds })
       rates.set(side, Math.max(rates.get(side)!, result.rps))
       results.get(side)!.push(result)
       say(
@@ -156,6 +162,12 @@ const gatewayVsMinimal = async (sandbox: Processes.Served, gateway: Processes.Se
       )
     }
   }
+  return results
+}
+
+/** Part 1: interleaved autocannon rounds against the gateway and the minimal proxy. */
+const gatewayVsMinimal = async (sandbox: Processes.Served, gateway: Processes.Served, minimal: Processes.Served) => {
+  const results = await interleaved(sandbox, [gateway, minimal], { rounds, seconds, warmUpSeconds })
   const gatewaySide = sideOf(`gateway (LOG_LEVEL=${logLevel})`, results.get(gateway)!)
   const minimalSide = sideOf("minimal proxy", results.get(minimal)!)
   return {
@@ -164,6 +176,73 @@ const gatewayVsMinimal = async (sandbox: Processes.Served, gateway: Processes.Se
     ratio: gatewaySide.rps / minimalSide.rps,
     upstreamCpuMicros: median([...results.values()].flat().map((round) => round.upstreamCpuMicros))
   }
+}
+
+/**
+ * A setting of the gateway measured against the gateway without it (part 5): `setUp` starts what the
+ * setting needs and returns the variables that turn it on.
+ */
+interface Variant {
+  readonly name: string
+  readonly baseline: string
+  readonly variant: string
+  /** The least throughput ratio variant / baseline that passes. */
+  readonly goal: number
+  readonly setUp: () => Promise<{
+    readonly env: Readonly<Record<string, string>>
+    readonly tearDown: () => Promise<void>
+  }>
+}
+
+const variants: ReadonlyArray<Variant> = [
+  {
+    name: "Redis coordination",
+    baseline: "gateway, in-memory coordination",
+    variant: "gateway, REDIS_URL (Redis coordinator)",
+    goal: 0.85,
+    setUp: async () => {
+      const redis = await startRedis()
+      return {
+        env: { REDIS_URL: redis.url, DDN_COORDINATION_SECRET: "bench-coordination-secret-0123456789abcdef" },
+        tearDown: redis.stop
+      }
+    }
+  }
+]
+
+/** Part 5: each variant side by side with its baseline, both fresh gateways, in interleaved rounds. */
+const compareVariants = async (sandbox: Processes.Served) => {
+  const compared: Array<Report.VariantResult> = []
+  for (const variant of variants) {
+    say(`  ${variant.name}`)
+    const { env, tearDown } = await variant.setUp()
+    const baseline = await Processes.gateway(sandbox.url, { LOG_LEVEL: logLevel }, nodeArgs, variant.baseline)
+    const measured = await Processes.gateway(sandbox.url, { LOG_LEVEL: logLevel, ...env }, nodeArgs, variant.variant)
+    try {
+      const results = await interleaved(sandbox, [baseline, measured], {
+        rounds,
+        seconds,
+        warmUpSeconds: Math.min(warmUpSeconds, 5)
+      })
+      const baselineSide = sideOf(variant.baseline, results.get(baseline)!)
+      const variantSide = sideOf(variant.variant, results.get(measured)!)
+      const ratio = variantSide.rps / baselineSide.rps
+      say(`   ratio ${ratio.toFixed(2)} (target ≥ ${variant.goal.toFixed(2)})`)
+      compared.push({
+        name: variant.name,
+        baseline: baselineSide,
+        variant: variantSide,
+        ratio,
+        goal: variant.goal,
+        exitCodes: [await baseline.stop(), await measured.stop()]
+      })
+    } finally {
+      await baseline.stop()
+      await measured.stop()
+      await tearDown()
+    }
+  }
+  return compared
 }
 
 /**
@@ -386,11 +465,16 @@ const main = async (): Promise<number> => {
 
   say("4. memory")
   const rss = await memory(sandbox, proxy.gateway.rps)
+  say("5. settings compared (each against the gateway without it)")
+  const compared = await compareVariants(sandbox)
   await sandbox.stop()
   const others = Machine.othersLoad(runStart, Machine.sample(), (Date.now() - startedAt) / 1000)
 
   const judged = !smoke
-  const errors = proxy.gateway.errors + proxy.minimal.errors + core.core.errors + core.fetch.errors + rss.errors
+  const variantErrors = compared.reduce((sum, result) => sum + result.baseline.errors + result.variant.errors, 0)
+  const variantExits = compared.flatMap((result) => result.exitCodes)
+  const errors =
+    proxy.gateway.errors + proxy.minimal.errors + core.core.errors + core.fetch.errors + rss.errors + variantErrors
   const targets: Array<Report.Target> = [
     {
       name: "gateway throughput",
@@ -420,11 +504,20 @@ const main = async (): Promise<number> => {
       pass: rss.growthMiB < 50,
       judged
     },
+    ...compared.map(
+      (result): Report.Target => ({
+        name: result.name,
+        goal: `≥ ${result.goal.toFixed(2)} × ${result.baseline.label}, 0 errors`,
+        measured: `${result.ratio.toFixed(2)} ×, ${result.variant.errors} errors`,
+        pass: result.ratio >= result.goal && result.variant.errors === 0,
+        judged
+      })
+    ),
     {
       name: "no errors, no crash",
       goal: "every answer a TokenPair; gateways exit 0",
-      measured: `${errors} errors, exit codes ${gatewayExit} and ${rss.exitCode}`,
-      pass: errors === 0 && gatewayExit === 0 && rss.exitCode === 0,
+      measured: `${errors} errors, exit codes ${[gatewayExit, rss.exitCode, ...variantExits].join(", ")}`,
+      pass: errors === 0 && [gatewayExit, rss.exitCode, ...variantExits].every((code) => code === 0),
       judged: true
     }
   ]
@@ -438,13 +531,20 @@ const main = async (): Promise<number> => {
     core,
     singleFlight: collapse,
     memory: rss,
+    variants: compared,
     targets
   }
 
   say("")
-  for (const side of [proxy.gateway, proxy.minimal, core.core, core.fetch]) {
+  for (const side of [
+    proxy.gateway,
+    proxy.minimal,
+    core.core,
+    core.fetch,
+    ...compared.flatMap((result) => [result.baseline, result.variant])
+  ]) {
     say(
-      `${side.label.padEnd(28)} ${side.rps.toFixed(0).padStart(7)} requests/s  p50 ${side.p50.toFixed(2).padStart(7)} ms  p99 ${side.p99.toFixed(2).padStart(7)} ms  ${String(side.errors).padStart(3)} errors  ${side.cpuMicros.toFixed(0).padStart(5)} µs CPU/request`
+      `${side.label.padEnd(40)} ${side.rps.toFixed(0).padStart(7)} requests/s  p50 ${side.p50.toFixed(2).padStart(7)} ms  p99 ${side.p99.toFixed(2).padStart(7)} ms  ${String(side.errors).padStart(3)} errors  ${side.cpuMicros.toFixed(0).padStart(5)} µs CPU/request`
     )
   }
   say(`RSS ${rss.rssAfterWarmUpMiB.toFixed(1)} → ${rss.rssAfterMiB.toFixed(1)} MiB (peak ${rss.rssPeakMiB.toFixed(1)})`)

@@ -151,10 +151,11 @@ export const sandbox = (env: SandboxEnv = {}): Promise<Served> =>
 export const gateway = (
   apiUrl: string,
   env: Readonly<Record<string, string>> = {},
-  nodeArgs: ReadonlyArray<string> = []
+  nodeArgs: ReadonlyArray<string> = [],
+  name = "gateway"
 ): Promise<Served> =>
   serve({
-    name: "gateway",
+    name,
     args: [...nodeArgs, entries.gateway],
     env: { PORT: "0", HOST: "127.0.0.1", NODE_ENV: "production", LOG_LEVEL: "info", DDN_API_URL: apiUrl, ...env },
     listening: /Gateway listening on (http:\/\/\S+)/

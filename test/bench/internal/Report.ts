@@ -81,7 +81,18 @@ export interface Results {
     readonly heapAfterWarmUpMiB: number
     readonly heapAfterMiB: number
   }
+  readonly variants: ReadonlyArray<VariantResult>
   readonly targets: ReadonlyArray<Target>
+}
+
+/** A setting of the gateway against the gateway without it. */
+export interface VariantResult {
+  readonly name: string
+  readonly baseline: Side
+  readonly variant: Side
+  readonly ratio: number
+  readonly goal: number
+  readonly exitCodes: ReadonlyArray<number | null>
 }
 
 /** The machine, in one line. */
@@ -102,7 +113,7 @@ const verdict = (target: Target) => (target.judged ? (target.pass ? "**PASS**" :
 
 /** The generated Markdown: settings, tables, targets. */
 export const markdown = (results: Results, machineLine: string): string => {
-  const { proxy, core, singleFlight, memory, settings } = results
+  const { proxy, core, singleFlight, memory, settings, variants } = results
   return [
     `Run on ${results.date} with \`${results.command}\`${results.smoke ? " (a smoke run: too short to judge ratios)" : ""}.`,
     "",
@@ -139,6 +150,18 @@ export const markdown = (results: Results, machineLine: string): string => {
     "### 4. Memory",
     "",
     `A fresh gateway: RSS **${fixed(memory.rssAfterWarmUpMiB, 1)} MiB** after ${memory.warmUpRequests} warm-up requests, **${fixed(memory.rssAfterMiB, 1)} MiB** after ${memory.requests} more requests with unique tokens (reuse window on, 10 s), peak ${fixed(memory.rssPeakMiB, 1)} MiB: growth **${fixed(memory.growthMiB, 1)} MiB** at ${fixed(memory.rps)} requests/s, ${memory.errors} errors. V8 heap in use: ${fixed(memory.heapAfterWarmUpMiB, 1)} MiB after warm-up, ${fixed(memory.heapAfterMiB, 1)} MiB at the end.`,
+    "",
+    "### 5. Settings compared",
+    "",
+    "Each setting on a fresh gateway, side by side with a fresh gateway without it, in interleaved rounds.",
+    "",
+    "| side | requests/s | p50 ms | p99 ms | requests | errors | CPU µs/request | rounds (requests/s) |",
+    "|---|---|---|---|---|---|---|---|",
+    ...variants.flatMap((variant) => [sideRow(variant.baseline), sideRow(variant.variant)]),
+    "",
+    ...variants.map(
+      (variant) => `${variant.name}: ratio **${fixed(variant.ratio, 2)}** (target ≥ ${fixed(variant.goal, 2)}).`
+    ),
     "",
     "![throughput and latency per side](results.svg)"
   ].join("\n")
