@@ -94,7 +94,7 @@ export const make = (options: Options): Effect.Effect<Service, never, Scope.Scop
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       connectTimeout: 1_000,
-      retryStrategy: (times: number) => Math.min(100 * times, 1_000)
+      retryStrategy: (times: number) => Math.min(50 * times, 1_000)
     }
     const client = yield* Effect.acquireRelease(
       Effect.sync(() => new Redis(Redacted.value(options.url).href, common)),

@@ -73,6 +73,12 @@ export interface RedisOptions extends Omit<Options, "keySecret"> {
   readonly pollInterval?: Duration.DurationInput | undefined
   /** Prefix of every key and channel. Default `ddn:coord:v1:`. */
   readonly keyPrefix?: string | undefined
+  /**
+   * How long, from the moment Redis stops answering, refreshes wait for it to come back before they
+   * are coordinated within this process (`DDN_COORDINATION_FAILOVER_MS`). A restart or a failover
+   * shorter than this costs latency and nothing else; past it, no refresh waits. Default 2 s.
+   */
+  readonly failoverGrace?: Duration.DurationInput | undefined
 }
 
 /** The defaults of `RedisOptions`. */
@@ -81,16 +87,25 @@ export const redisDefaults = {
   deadline: clientDefaults.deadline,
   lease: Duration.seconds(3),
   pollInterval: Duration.millis(250),
-  keyPrefix: "ddn:coord:v1:"
+  keyPrefix: "ddn:coord:v1:",
+  failoverGrace: Duration.seconds(2)
 } as const
 
 /** The shortest `DDN_COORDINATION_SECRET` accepted. */
 export const minSecretLength = 32
 
+/** `DDN_COORDINATION_FAILOVER_MS`: the {@link RedisOptions.failoverGrace}, 0–60000, default 2000. */
+export const failoverGraceConfig: Config.Config<Duration.Duration> = EnvConfig.millis(
+  "DDN_COORDINATION_FAILOVER_MS",
+  0,
+  60_000
+).pipe(Config.withDefault(redisDefaults.failoverGrace))
+
 /** Where an instance finds Redis and the secret it shares with the others. */
 export interface RedisSettings {
   readonly url: Redacted.Redacted<URL>
   readonly secret: Redacted.Redacted<string>
+  readonly failoverGrace: Duration.Duration
 }
 
 /**
@@ -99,9 +114,10 @@ export interface RedisSettings {
  */
 export const redisSettingsConfig: Config.Config<Option.Option<RedisSettings>> = Config.all({
   url: Config.option(RedisConnection.urlConfig),
-  secret: Config.option(EnvConfig.secret("DDN_COORDINATION_SECRET", minSecretLength))
+  secret: Config.option(EnvConfig.secret("DDN_COORDINATION_SECRET", minSecretLength)),
+  failoverGrace: failoverGraceConfig
 }).pipe(
-  Config.mapOrFail(({ secret, url }) =>
+  Config.mapOrFail(({ failoverGrace, secret, url }) =>
     Option.isNone(url)
       ? Either.right(Option.none())
       : Option.isNone(secret)
@@ -111,19 +127,28 @@ export const redisSettingsConfig: Config.Config<Option.Option<RedisSettings>> = 
               `required when REDIS_URL is set: at least ${minSecretLength} characters, the same on every instance`
             )
           )
-        : Either.right(Option.some({ url: url.value, secret: secret.value }))
+        : Either.right(Option.some({ url: url.value, secret: secret.value, failoverGrace }))
   )
 )
 
 /**
- * `RedisOptions` from the environment: `DDN_COORDINATION_SECRET` (required), the reuse window of
- * `RefreshCoordinator.config` and the deadline of `DdnAuthClient.policyConfig`.
+ * `RedisOptions` from the environment: `DDN_COORDINATION_SECRET` (required),
+ * `DDN_COORDINATION_FAILOVER_MS`, the reuse window of `RefreshCoordinator.config` and the deadline of
+ * `DdnAuthClient.policyConfig`.
  */
 export const redisConfig: Config.Config<RedisOptions> = Config.all({
   secret: EnvConfig.secret("DDN_COORDINATION_SECRET", minSecretLength),
+  failoverGrace: failoverGraceConfig,
   coordinator: memoryConfig,
   policy: policyConfig
-}).pipe(Config.map(({ coordinator, policy, secret }) => ({ ...coordinator, secret, deadline: policy.deadline })))
+}).pipe(
+  Config.map(({ coordinator, failoverGrace, policy, secret }) => ({
+    ...coordinator,
+    secret,
+    failoverGrace,
+    deadline: policy.deadline
+  }))
+)
 
 const KeptGrantSchema = Schema.Struct({
   accessToken: Schema.NonEmptyString,
@@ -151,6 +176,9 @@ const decodeOutcome = Schema.decodeUnknownEither(Outcome)
 const resultOf = (outcome: Outcome): Effect.Effect<TokenGrant, RefreshError> =>
   outcome.result._tag === "Granted" ? Effect.succeed(restore(outcome.result.grant)) : Effect.fail(outcome.result.error)
 
+/** Most outcomes kept in memory while Redis is away, to be written there once it is back. */
+const maxPendingOutcomes = 10_000
+
 /**
  * The coordinator over `store`, for tests that drive the protocol on a `TestClock`;
  * {@link makeRedis} is this over Redis.
@@ -161,11 +189,13 @@ export const makeWithStore = (
 ): Effect.Effect<Service, never, DdnAuthClient | Scope.Scope> =>
   Effect.gen(function* () {
     const client = yield* DdnAuthClient
-    const window = Duration.toMillis(Duration.decode(options.reuseWindow ?? redisDefaults.reuseWindow))
+    const millis = (input: Duration.DurationInput) => Duration.toMillis(Duration.decode(input))
+    const window = millis(options.reuseWindow ?? redisDefaults.reuseWindow)
     const deadline = Duration.decode(options.deadline ?? redisDefaults.deadline)
     const deadlineMillis = Duration.toMillis(deadline)
-    const leaseMillis = Duration.toMillis(Duration.decode(options.lease ?? redisDefaults.lease))
-    const pollMillis = Duration.toMillis(Duration.decode(options.pollInterval ?? redisDefaults.pollInterval))
+    const leaseMillis = millis(options.lease ?? redisDefaults.lease)
+    const pollMillis = millis(options.pollInterval ?? redisDefaults.pollInterval)
+    const graceMillis = millis(options.failoverGrace ?? redisDefaults.failoverGrace)
     const cipher = Cipher.make(Buffer.from(Redacted.value(options.secret)))
     // Kept long enough for every waiter that started before it was written to read it.
     const outcomeTtl = Math.max(window, deadlineMillis)
@@ -177,9 +207,68 @@ export const makeWithStore = (
       Effect.repeat(Schedule.spaced(Duration.millis(Math.max(1, Math.floor(leaseMillis / 3))))),
       Effect.forkScoped
     )
+
+    /**
+     * Outcomes that could not be written while Redis was away (grants made meanwhile included), by
+     * key: written once Redis is back, so a resubmission to another instance still finds them.
+     */
+    const pending = new Map<string, { readonly sealed: string; readonly until: number }>()
+    const keepPending = (key: string, sealed: string, until: number) => {
+      pending.delete(key)
+      if (pending.size >= maxPendingOutcomes) pending.delete(pending.keys().next().value!)
+      pending.set(key, { sealed, until })
+    }
+    const replay = Effect.flatMap(Clock.currentTimeMillis, (now) => {
+      const entries = [...pending].filter(([, entry]) => entry.until > now)
+      pending.clear()
+      return Effect.forEach(
+        entries,
+        ([key, entry]) => Effect.ignore(store.settle(key, "replayed", entry.sealed, entry.until - now)),
+        { discard: true }
+      )
+    })
+
+    /** When Redis stopped answering (on the `Clock`), or `undefined` while it answers. */
+    let unreachableSince: number | undefined
+    yield* SubscriptionRef.get(store.healthy).pipe(
+      Effect.flatMap((ok) =>
+        ok ? Effect.void : Effect.map(Clock.currentTimeMillis, (now) => (unreachableSince = now))
+      )
+    )
     yield* store.healthy.changes.pipe(
-      Stream.runForEach((ok) => Metric.set(RefreshMetrics.coordinationDegraded, ok ? 0 : 1)),
+      Stream.changes,
+      Stream.runForEach((ok) =>
+        Effect.zipRight(
+          Metric.set(RefreshMetrics.coordinationDegraded, ok ? 0 : 1),
+          ok
+            ? Effect.zipRight(
+                Effect.sync(() => {
+                  unreachableSince = undefined
+                }),
+                replay
+              )
+            : Effect.map(Clock.currentTimeMillis, (now) => {
+                unreachableSince ??= now
+              })
+        )
+      ),
       Effect.forkScoped
+    )
+
+    /** Waits up to `withinMillis` for Redis to answer again; whether it does. */
+    const recovered = (withinMillis: number): Effect.Effect<boolean> =>
+      withinMillis <= 0
+        ? Effect.succeed(false)
+        : store.healthy.changes.pipe(
+            Stream.filter((ok) => ok),
+            Stream.take(1),
+            Stream.runDrain,
+            Effect.timeoutTo({ duration: Duration.millis(withinMillis), onSuccess: () => true, onTimeout: () => false })
+          )
+
+    /** Whether Redis came back within the failover grace, counted from when it stopped answering. */
+    const recoveredWithinGrace = Effect.flatMap(Clock.currentTimeMillis, (now) =>
+      recovered((unreachableSince ?? now) + graceMillis - now)
     )
 
     const unseal = (token: string, key: string, sealed: string): Outcome | undefined => {
@@ -187,12 +276,32 @@ export const makeWithStore = (
       if (text === undefined) return undefined
       return Either.getOrUndefined(decodeOutcome(text))
     }
+    const seal = (token: Redacted.Redacted<string>, key: string, outcome: Outcome) =>
+      cipher.seal(Redacted.value(token), key, encodeOutcome(outcome))
     const reusable = (outcome: Outcome, now: number) => outcome.result._tag === "Granted" && now < outcome.reusableUntil
+    const reusableUntil = (now: number) => (window > 0 ? now + window : 0)
+    const newHolder = () => randomBytes(12).toString("base64url")
 
-    /** This process without Redis: the call, kept in the local window. */
-    const local = (token: Redacted.Redacted<string>, keepLocally: (grant: TokenGrant) => Effect.Effect<void>) =>
+    /** This process without Redis: the call, kept in the local window and for Redis once it is back. */
+    const local = (
+      key: string,
+      token: Redacted.Redacted<string>,
+      keepLocally: (grant: TokenGrant) => Effect.Effect<void>
+    ): Effect.Effect<Coordinated, RefreshError> =>
       client.refresh(token).pipe(
-        Effect.tap(keepLocally),
+        Effect.tap((grant) =>
+          Effect.zipRight(
+            keepLocally(grant),
+            Effect.map(Clock.currentTimeMillis, (now) => {
+              const outcome: Outcome = {
+                holder: newHolder(),
+                reusableUntil: reusableUntil(now),
+                result: { _tag: "Granted", grant: keep(grant) }
+              }
+              keepPending(key, seal(token, key, outcome), now + outcomeTtl)
+            })
+          )
+        ),
         Effect.map((grant): Coordinated => ({ grant, source: "upstream" }))
       )
 
@@ -217,23 +326,20 @@ export const makeWithStore = (
                   onNone: () => undefined,
                   onSome: (error) => ({ _tag: "Failed", error })
                 })
+            const sealed =
+              result === undefined ? undefined : seal(token, key, { holder, reusableUntil: reusableUntil(now), result })
             const share =
-              result === undefined
-                ? store.release(key, holder)
-                : store.settle(
-                    key,
-                    holder,
-                    cipher.seal(
-                      Redacted.value(token),
-                      key,
-                      encodeOutcome({ holder, reusableUntil: window > 0 ? now + window : 0, result })
-                    ),
-                    outcomeTtl
+              sealed === undefined
+                ? Effect.ignore(store.release(key, holder))
+                : store.settle(key, holder, sealed, outcomeTtl).pipe(
+                    Effect.catchAll(() =>
+                      Effect.zipRight(
+                        Effect.sync(() => keepPending(key, sealed, now + outcomeTtl)),
+                        Effect.logWarning("could not write a refresh's outcome to Redis; it will be once Redis is back")
+                      )
+                    )
                   )
             return share.pipe(
-              Effect.catchAll(() =>
-                Effect.logWarning("could not share a refresh's outcome through Redis; it is kept in this instance only")
-              ),
               Effect.zipRight(Exit.isSuccess(exit) ? keepLocally(exit.value) : Effect.void),
               Effect.zipRight(Effect.map(exit, (grant): Coordinated => ({ grant, source: "upstream" })))
             )
@@ -245,7 +351,8 @@ export const makeWithStore = (
 
     /**
      * A waiter's part: wait for `awaited`'s outcome (woken by its notification, or every poll interval),
-     * take the call over when the lease lapses without one, for at most the deadline.
+     * take the call over when the lease lapses without one, for at most the deadline. Redis going away
+     * meanwhile does not make it call DDN (the holder may be calling right now): it waits for Redis.
      */
     const wait = (
       key: string,
@@ -274,6 +381,15 @@ export const makeWithStore = (
           return { _tag: "Waiting", holder: snapshot.holder } as const
         })
       ).pipe(
+        Effect.catchTag("RedisUnavailable", () =>
+          Effect.flatMap(Clock.currentTimeMillis, (now) =>
+            Effect.flatMap(recovered(startedAt + deadlineMillis - now), (back) =>
+              back
+                ? Effect.succeed({ _tag: "Waiting", holder: awaited } as const)
+                : Effect.fail(new UpstreamUnavailable({ reason: "Deadline", attempts: 0 }))
+            )
+          )
+        ),
         Effect.flatMap((state) =>
           state._tag === "Settled"
             ? resultOf(state.outcome).pipe(
@@ -294,7 +410,7 @@ export const makeWithStore = (
       keepLocally: (grant: TokenGrant) => Effect.Effect<void>,
       takeover: boolean
     ): Effect.Effect<Coordinated, RefreshError | RedisConnection.RedisUnavailable> => {
-      const holder = randomBytes(12).toString("base64url")
+      const holder = newHolder()
       return Effect.flatMap(store.claim(key, holder, leaseMillis, false), (claim) =>
         claim._tag === "Acquired"
           ? takeover
@@ -314,7 +430,7 @@ export const makeWithStore = (
       keepLocally: (grant: TokenGrant) => Effect.Effect<void>
     ): Effect.Effect<Coordinated, RefreshError | RedisConnection.RedisUnavailable> =>
       Effect.flatMap(Clock.currentTimeMillis, (startedAt) => {
-        const holder = randomBytes(12).toString("base64url")
+        const holder = newHolder()
         return Effect.flatMap(store.claim(key, holder, leaseMillis, window > 0), (claim) => {
           switch (claim._tag) {
             case "Acquired":
@@ -338,6 +454,26 @@ export const makeWithStore = (
         })
       })
 
+    /**
+     * Through Redis; when Redis fails, once more if it is back within the failover grace, else
+     * within this process (counted as a fallback).
+     */
+    const coordinated = (
+      key: string,
+      token: Redacted.Redacted<string>,
+      keepLocally: (grant: TokenGrant) => Effect.Effect<void>,
+      retried = false
+    ): Effect.Effect<Coordinated, RefreshError> =>
+      shared(key, token, keepLocally).pipe(
+        Effect.catchTag("RedisUnavailable", () =>
+          Effect.flatMap(retried ? Effect.succeed(false) : recoveredWithinGrace, (back) =>
+            back
+              ? coordinated(key, token, keepLocally, true)
+              : Effect.zipRight(Metric.increment(RefreshMetrics.coordinationFallbacks), local(key, token, keepLocally))
+          )
+        )
+      )
+
     const service = yield* Coordinator.make({
       reuseWindowMillis: window,
       maxEntries: options.maxEntries ?? redisDefaults.maxEntries,
@@ -345,12 +481,10 @@ export const makeWithStore = (
       refresh: (key, token, keepLocally) =>
         Effect.flatMap(SubscriptionRef.get(store.healthy), (healthy) =>
           healthy
-            ? shared(key, token, keepLocally).pipe(
-                Effect.catchTag("RedisUnavailable", () =>
-                  Effect.zipRight(Metric.increment(RefreshMetrics.coordinationFallbacks), local(token, keepLocally))
-                )
+            ? coordinated(key, token, keepLocally)
+            : Effect.flatMap(recoveredWithinGrace, (back) =>
+                back ? coordinated(key, token, keepLocally) : local(key, token, keepLocally)
               )
-            : local(token, keepLocally)
         ),
       coordination: Effect.map(SubscriptionRef.get(store.healthy), (ok) => (ok ? "redis" : "degraded")),
       bound: (waitForIt) =>

@@ -201,44 +201,120 @@ describe("RefreshCoordinator.makeWithStore (the Redis protocol)", () => {
     })
   )
 
-  it.scoped("Redis down: degraded, coordinated in memory without touching the store, and back when it returns", () =>
-    Effect.gen(function* () {
-      const { coordinator, ddn, memory } = yield* setup()
-      yield* memory.setDown(true)
-      expect(yield* coordinator.coordination).toBe("degraded")
-      const commands = memory.state.commands
-      const session = ddn.mint()
-      const results = yield* Effect.all(
-        Array.from({ length: 5 }, () => coordinator.coordinate(session.refreshToken)),
-        { concurrency: "unbounded" }
-      )
-      expect(ddn.calls()).toBe(1)
-      expect(results.map((result) => result.source).sort()).toEqual([
-        "coalesced",
-        "coalesced",
-        "coalesced",
-        "coalesced",
-        "upstream"
-      ])
-      expect((yield* coordinator.coordinate(session.refreshToken)).source).toBe("reused")
-      expect(memory.state.commands).toBe(commands)
+  it.scoped(
+    "Redis down past the failover grace: degraded, coordinated in memory without the store; back when it returns",
+    () =>
+      Effect.gen(function* () {
+        const { coordinator, ddn, memory } = yield* setup()
+        yield* memory.setDown(true)
+        expect(yield* coordinator.coordination).toBe("degraded")
+        const commands = memory.state.commands
+        const session = ddn.mint()
+        const fiber = yield* Effect.fork(
+          Effect.all(
+            Array.from({ length: 5 }, () => coordinator.coordinate(session.refreshToken)),
+            { concurrency: "unbounded" }
+          )
+        )
+        yield* TestClock.adjust("1999 millis")
+        expect(fiber.unsafePoll()).toBeNull()
+        yield* TestClock.adjust("1 millis")
+        const results = yield* Fiber.join(fiber)
+        expect(ddn.calls()).toBe(1)
+        expect(results.map((result) => result.source).sort()).toEqual([
+          "coalesced",
+          "coalesced",
+          "coalesced",
+          "coalesced",
+          "upstream"
+        ])
+        // Past the grace, nothing waits any more: this would hang on the TestClock otherwise.
+        expect((yield* coordinator.coordinate(ddn.mint().refreshToken)).source).toBe("upstream")
+        expect((yield* coordinator.coordinate(session.refreshToken)).source).toBe("reused")
+        expect(memory.state.commands).toBe(commands)
 
-      yield* memory.setDown(false)
-      expect(yield* coordinator.coordination).toBe("redis")
-      yield* coordinator.coordinate(ddn.mint().refreshToken)
-      expect(memory.state.commands).toBeGreaterThan(commands)
-    })
+        yield* memory.setDown(false)
+        expect(yield* coordinator.coordination).toBe("redis")
+        yield* coordinator.coordinate(ddn.mint().refreshToken)
+        expect(memory.state.commands).toBeGreaterThan(commands)
+      })
   )
 
-  it.scoped("Redis failing mid-way: the refresh falls back to this instance and is counted", () =>
+  it.scoped("a Redis blip shorter than the failover grace: refreshes wait for it and go through Redis", () =>
     Effect.gen(function* () {
       const { coordinator, ddn, memory } = yield* setup()
       const fallbacks = (yield* Metric.value(RefreshMetrics.coordinationFallbacks)).count
-      memory.state.down = true
-      const result = yield* coordinator.coordinate(ddn.mint().refreshToken)
+      yield* memory.setDown(true)
+      const session = ddn.mint()
+      const fiber = yield* Effect.fork(coordinator.coordinate(session.refreshToken))
+      yield* TestClock.adjust("1 second")
+      expect(ddn.calls()).toBe(0)
+      yield* memory.setDown(false)
+      const result = yield* Fiber.join(fiber)
       expect(result.source).toBe("upstream")
-      expect((yield* Metric.value(RefreshMetrics.coordinationFallbacks)).count).toBe(fallbacks + 1)
+      expect(memory.outcomes.has(cipher.keyOf(Redacted.value(session.refreshToken)))).toBe(true)
+      expect((yield* Metric.value(RefreshMetrics.coordinationFallbacks)).count).toBe(fallbacks)
     })
+  )
+
+  it.scoped("a waiter whose Redis goes away does not call DDN (the holder may be calling): it waits for Redis", () =>
+    Effect.gen(function* () {
+      const { coordinator, ddn, memory } = yield* setup()
+      const session = ddn.mint()
+      const token = Redacted.value(session.refreshToken)
+      const key = cipher.keyOf(token)
+      memory.leases.set(key, { holder: "other-instance", until: 60_000 })
+      const fiber = yield* Effect.fork(coordinator.coordinate(session.refreshToken))
+      yield* TestClock.adjust("100 millis")
+      yield* memory.setDown(true)
+      yield* TestClock.adjust("5 seconds")
+      expect(ddn.calls()).toBe(0)
+      expect(fiber.unsafePoll()).toBeNull()
+      yield* memory.setDown(false)
+      const grant = ddn.rotateElsewhere(session.refreshToken)
+      yield* memory.store.settle(
+        key,
+        "other-instance",
+        sealedBy(token, "other-instance", { _tag: "Granted", grant: keep(grant) }),
+        10_000
+      )
+      const result = yield* Fiber.join(fiber)
+      expect(result.source).toBe("coalesced")
+      expect(ddn.calls()).toBe(0)
+    })
+  )
+
+  it.scoped("grants made while Redis was away are written there once it is back: another instance reuses them", () =>
+    Effect.gen(function* () {
+      const { coordinator, ddn, memory } = yield* setup()
+      const other = yield* RefreshCoordinator.makeWithStore(options, memory.store).pipe(Effect.provide(ddn.layer))
+      yield* memory.setDown(true)
+      yield* TestClock.adjust("2 seconds")
+      const session = ddn.mint()
+      const first = yield* coordinator.coordinate(session.refreshToken)
+      expect(memory.outcomes.size).toBe(0)
+      yield* memory.setDown(false)
+      yield* TestClock.adjust("1 millis")
+      const again = yield* other.coordinate(session.refreshToken)
+      expect(again.source).toBe("reused")
+      expect(Redacted.value(again.grant.refreshToken)).toBe(Redacted.value(first.grant.refreshToken))
+      expect(ddn.calls()).toBe(1)
+    })
+  )
+
+  it.scoped(
+    "Redis failing mid-way for longer than the grace: the refresh falls back to this instance and is counted",
+    () =>
+      Effect.gen(function* () {
+        const { coordinator, ddn, memory } = yield* setup()
+        const fallbacks = (yield* Metric.value(RefreshMetrics.coordinationFallbacks)).count
+        memory.state.down = true
+        const fiber = yield* Effect.fork(coordinator.coordinate(ddn.mint().refreshToken))
+        yield* TestClock.adjust("2 seconds")
+        const result = yield* Fiber.join(fiber)
+        expect(result.source).toBe("upstream")
+        expect((yield* Metric.value(RefreshMetrics.coordinationFallbacks)).count).toBe(fallbacks + 1)
+      })
   )
 })
 

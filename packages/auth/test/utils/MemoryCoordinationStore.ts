@@ -30,7 +30,13 @@ export const make = Effect.gen(function* () {
   const command = <A>(body: (now: number) => A) =>
     Effect.flatMap(Clock.currentTimeMillis, (now) => {
       state.commands += 1
-      return state.down ? Effect.fail(new RedisUnavailable({ reason: "Disconnected" })) : Effect.sync(() => body(now))
+      // As the real connection does, a failed command marks the store unhealthy.
+      return state.down
+        ? Effect.zipRight(
+            SubscriptionRef.set(healthy, false),
+            Effect.fail(new RedisUnavailable({ reason: "Disconnected" }))
+          )
+        : Effect.sync(() => body(now))
     })
 
   const store: CoordinationStore = {
