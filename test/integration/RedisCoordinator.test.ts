@@ -34,7 +34,12 @@ describe("RefreshCoordinator.layerRedis", () => {
   const instance = (scope: Scope.Scope, options: Partial<RefreshCoordinator.RedisOptions> = {}) =>
     Effect.gen(function* () {
       const connection = RedisConnection.layer({ url: Redacted.make(new URL(redis.url)) })
-      const layer = RefreshCoordinator.layerRedis({ secret, lease: "600 millis", failoverGrace: "500 millis", ...options }).pipe(
+      const layer = RefreshCoordinator.layerRedis({
+        secret,
+        lease: "600 millis",
+        failoverGrace: "500 millis",
+        ...options
+      }).pipe(
         Layer.provideMerge(connection),
         Layer.provide(DdnAuthNode.layerOptions({ apiUrl: sandbox.url, retryBaseDelay: "10 millis" })),
         Layer.provide(Logger.remove(Logger.defaultLogger))
@@ -173,23 +178,25 @@ describe("RefreshCoordinator.layerRedis", () => {
     })
   )
 
-  it.scopedLive("a hung Redis costs a refresh at most the command timeout and the failover grace, then it is local", () =>
-    Effect.gen(function* () {
-      const scope = yield* Effect.scope
-      const a = yield* instance(scope)
-      redis.pause()
-      yield* Effect.addFinalizer(() => Effect.sync(() => redis.resume()))
-      const startedAt = Date.now()
-      const result = yield* a.coordinator.coordinate(Redacted.make(sandbox.authority.mintSession().refreshToken))
-      expect(result.source).toBe("upstream")
-      // Bounded by the command timeout (250 ms) and the failover grace (500 ms here), with room for a busy machine.
-      expect(Date.now() - startedAt).toBeLessThan(
-        Duration.toMillis(RedisConnection.defaults.commandTimeout) + 500 + 1_000
-      )
-      expect(yield* a.coordinator.coordination).toBe("degraded")
-      redis.resume()
-      yield* waitFor(a.coordinator.coordination, (mode) => mode === "redis")
-    })
+  it.scopedLive(
+    "a hung Redis costs a refresh at most the command timeout and the failover grace, then it is local",
+    () =>
+      Effect.gen(function* () {
+        const scope = yield* Effect.scope
+        const a = yield* instance(scope)
+        redis.pause()
+        yield* Effect.addFinalizer(() => Effect.sync(() => redis.resume()))
+        const startedAt = Date.now()
+        const result = yield* a.coordinator.coordinate(Redacted.make(sandbox.authority.mintSession().refreshToken))
+        expect(result.source).toBe("upstream")
+        // Bounded by the command timeout (250 ms) and the failover grace (500 ms here), with room for a busy machine.
+        expect(Date.now() - startedAt).toBeLessThan(
+          Duration.toMillis(RedisConnection.defaults.commandTimeout) + 500 + 1_000
+        )
+        expect(yield* a.coordinator.coordination).toBe("degraded")
+        redis.resume()
+        yield* waitFor(a.coordinator.coordination, (mode) => mode === "redis")
+      })
   )
 
   it.scopedLive(
