@@ -16,11 +16,17 @@
  *
  * Full runs (not `--smoke`) also write their summary into `RESULTS.md` beside this file.
  *
- *   pnpm soak [--smoke] [--seconds 300] [--users 40] [--seed 7]
+ * With `--instances N` (N > 1), N gateways share a Redis the soak starts (`REDIS_URL`), each request
+ * goes to a random one (as behind a load balancer, so racing tabs land on different instances), and
+ * Redis is killed 40 % into the run and restarted a second later; the checks then also require every
+ * instance to have reported `degraded` meanwhile and `redis` again at the end.
+ *
+ *   pnpm soak [--smoke] [--seconds 300] [--users 40] [--seed 7] [--instances 1]
  */
 import { Agent, request } from "node:http"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
+import { type RedisServer, startRedis } from "../support/RedisServer.js"
 import * as Load from "./internal/Load.js"
 import * as Machine from "./internal/Machine.js"
 import * as Options from "./internal/Options.js"
@@ -48,12 +54,19 @@ const { values, smoke, switches } = Options.parse({
   specs: {
     seconds: { env: "SOAK_SECONDS", full: 300, smoke: 20, help: "how long traffic runs" },
     users: { env: "SOAK_USERS", full: 40, smoke: 20, help: "simulated users, each with a refresh chain" },
-    seed: { env: "SOAK_SEED", full: 7, smoke: 7, help: "the sandbox's fault seed" }
+    seed: { env: "SOAK_SEED", full: 7, smoke: 7, help: "the sandbox's fault seed" },
+    instances: {
+      env: "SOAK_INSTANCES",
+      full: 1,
+      smoke: 1,
+      help: "gateway instances; more than 1 coordinate through a Redis that is restarted mid-run"
+    }
   },
   switches: { "no-write": { type: "boolean", help: "do not write the summary into RESULTS.md" } }
 })
 const seconds = values.seconds
 const users = Math.round(values.users)
+const instances = Math.max(1, Math.round(values.instances))
 const warmUpSeconds = Math.min(60, Math.max(5, Math.round(seconds * 0.3)))
 const rssLimitMiB = 16
 const clientTimeoutMs = 25_000
@@ -150,12 +163,27 @@ const main = async (): Promise<number> => {
   const machineStart = Machine.sample()
   const startedAt = Date.now()
   process.stdout.write(
-    `pnpm soak${smoke ? " --smoke" : ""}: ${seconds} s, ${users} users, sandbox faults ${JSON.stringify(faultyUpstream)}\n`
+    `pnpm soak${smoke ? " --smoke" : ""}: ${seconds} s, ${users} users, ${instances} gateway instance(s), sandbox faults ${JSON.stringify(faultyUpstream)}\n`
   )
   const sandbox = await Processes.sandbox(faultyUpstream)
-  const gateway = await Processes.gateway(sandbox.url, { LOG_LEVEL: "info" })
-  const graphqlUrl = `${gateway.url}/graphql`
+  const redis: RedisServer | undefined = instances > 1 ? await startRedis() : undefined
+  const shared =
+    redis === undefined
+      ? {}
+      : { REDIS_URL: redis.url, DDN_COORDINATION_SECRET: "soak-coordination-secret-0123456789abcdef" }
+  const gateways = await Promise.all(
+    Array.from({ length: instances }, (_, i) =>
+      Processes.gateway(
+        sandbox.url,
+        { LOG_LEVEL: "info", ...shared },
+        [],
+        instances > 1 ? `gateway-${i + 1}` : "gateway"
+      )
+    )
+  )
   const agent = new Agent({ keepAlive: true, maxSockets: users * 4 })
+  /** The instance a request goes to: a random one, as a load balancer would spread them. */
+  const anyGraphqlUrl = () => `${gateways[Math.floor(Math.random() * gateways.length)]!.url}/graphql`
 
   const refresh = (token: string, abortAfterMs?: number): Promise<Answer> =>
     new Promise((resolve) => {
@@ -182,7 +210,7 @@ const main = async (): Promise<number> => {
               controller.abort()
             }, abortAfterMs)
       const req = request(
-        graphqlUrl,
+        anyGraphqlUrl(),
         { method: "POST", agent, headers: Load.refreshHeaders, signal: controller.signal },
         (res) => {
           const chunks: Array<Buffer> = []
@@ -260,38 +288,86 @@ const main = async (): Promise<number> => {
     }
   }
 
-  const rss: Array<{ readonly at: number; readonly bytes: number }> = []
+  const rssOf = new Map(
+    gateways.map((gateway) => [gateway, [] as Array<{ readonly at: number; readonly bytes: number }>])
+  )
   const sampler = setInterval(() => {
-    if (gateway.alive()) rss.push({ at: (Date.now() - startedAt) / 1000, bytes: gateway.rss() })
+    for (const [gateway, samples] of rssOf) {
+      if (gateway.alive()) samples.push({ at: (Date.now() - startedAt) / 1000, bytes: gateway.rss() })
+    }
   }, 2000)
   const progress = setInterval(() => {
     const done = [...counts.values()].reduce((sum, n) => sum + n, 0)
+    const latest = [...rssOf.values()].map((samples) => ((samples.at(-1)?.bytes ?? 0) / 2 ** 20).toFixed(1))
     process.stdout.write(
-      `  ${Math.round((Date.now() - startedAt) / 1000)} s: ${done} requests, RSS ${((rss.at(-1)?.bytes ?? 0) / 2 ** 20).toFixed(1)} MiB\n`
+      `  ${Math.round((Date.now() - startedAt) / 1000)} s: ${done} requests, RSS ${latest.join(" / ")} MiB\n`
     )
   }, 15_000)
 
+  const coordinationOf = async (gateway: Processes.Served) => {
+    try {
+      return ((await (await fetch(`${gateway.url}/readyz`)).json()) as { coordination?: string }).coordination
+    } catch {
+      return undefined
+    }
+  }
+  /** The Redis restart: killed 40 % into the run, started again a second later; what the instances said meanwhile. */
+  const restart =
+    redis === undefined
+      ? Promise.resolve(undefined)
+      : (async () => {
+          await sleep(seconds * 400)
+          const killedAt = (Date.now() - startedAt) / 1000
+          await redis.kill()
+          const sawDegraded = new Set<Processes.Served>()
+          const deadline = Date.now() + 1000
+          while (Date.now() < deadline) {
+            for (const gateway of gateways) if ((await coordinationOf(gateway)) === "degraded") sawDegraded.add(gateway)
+            await sleep(50)
+          }
+          await redis.start()
+          process.stdout.write(`  ${killedAt.toFixed(0)} s: Redis killed, started again after 1 s\n`)
+          return { killedAt, sawDegraded: sawDegraded.size }
+        })()
+
   await Promise.all(Array.from({ length: users }, user))
+  const restarted = await restart
   clearInterval(sampler)
   clearInterval(progress)
   agent.destroy()
 
-  const alive = gateway.alive()
+  const alive = gateways.every((gateway) => gateway.alive())
   const stats = (await (await fetch(`${sandbox.url}/sandbox/stats`)).json()) as Record<string, unknown>
-  const metrics = await (await fetch(`${gateway.url}/metrics`)).text()
-  const exitCode = await gateway.stop()
+  const metricTexts = await Promise.all(gateways.map(async (gateway) => (await fetch(`${gateway.url}/metrics`)).text()))
+  const finalCoordination = await Promise.all(gateways.map(coordinationOf))
+  const exitCodes = await Promise.all(gateways.map((gateway) => gateway.stop()))
   await sandbox.stop()
+  await redis?.stop()
 
   const mib = (bytes: number) => bytes / 2 ** 20
-  const afterWarmUp = rss.filter((sample) => sample.at >= warmUpSeconds)
-  const fifth = Math.max(1, Math.floor(afterWarmUp.length / 5))
-  const first = Load.median(afterWarmUp.slice(0, fifth).map((sample) => mib(sample.bytes)))
-  const last = Load.median(afterWarmUp.slice(-fifth).map((sample) => mib(sample.bytes)))
-  const slope = slopePerMinute(afterWarmUp.map((sample) => [sample.at, mib(sample.bytes)] as const))
-  const rssJudged = seconds >= 60 && afterWarmUp.length >= 5
+  /** Each instance's RSS after warm-up: the medians of its first and last fifths, and the slope. */
+  const rssTrends = [...rssOf.values()].map((rss) => {
+    const afterWarmUp = rss.filter((sample) => sample.at >= warmUpSeconds)
+    const fifth = Math.max(1, Math.floor(afterWarmUp.length / 5))
+    return {
+      samples: rss.length,
+      judged: seconds >= 60 && afterWarmUp.length >= 5,
+      first: Load.median(afterWarmUp.slice(0, fifth).map((sample) => mib(sample.bytes))),
+      last: Load.median(afterWarmUp.slice(-fifth).map((sample) => mib(sample.bytes))),
+      slope: slopePerMinute(afterWarmUp.map((sample) => [sample.at, mib(sample.bytes)] as const)),
+      max: mib(Math.max(...rss.map((sample) => sample.bytes)))
+    }
+  })
+  const rssJudged = rssTrends.every((trend) => trend.judged)
+  const worstGrowth = Math.max(...rssTrends.map((trend) => trend.last - trend.first))
   const total = [...counts.values()].reduce((sum, n) => sum + n, 0)
   const failed = [...counts].filter(([outcome]) => failures.has(outcome)).reduce((sum, [, n]) => sum + n, 0)
-  const counter = (name: string) => new RegExp(`^${name} (\\S+)$`, "m").exec(metrics)?.[1] ?? "?"
+  /** A counter summed over the instances. */
+  const counter = (name: string) =>
+    metricTexts.reduce(
+      (sum, text) => sum + Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1] ?? Number.NaN),
+      0
+    )
 
   const lines: Array<string> = []
   const say = (line: string) => {
@@ -309,9 +385,16 @@ const main = async (): Promise<number> => {
     `gateway: ${counter("ddn_refresh_coalesced_total")} coalesced, ${counter("ddn_refresh_reused_total")} reused, ${counter("ddn_upstream_retries_total")} upstream retries`
   )
   say(`sandbox: ${JSON.stringify(stats)}`)
-  say(
-    `RSS (MiB): ${rss.length} samples, first fifth after warm-up ${first.toFixed(1)}, last fifth ${last.toFixed(1)}, slope ${slope.toFixed(2)} MiB/min, max ${mib(Math.max(...rss.map((sample) => sample.bytes))).toFixed(1)}`
-  )
+  for (const [i, trend] of rssTrends.entries()) {
+    say(
+      `RSS${instances > 1 ? ` of gateway-${i + 1}` : ""} (MiB): ${trend.samples} samples, first fifth after warm-up ${trend.first.toFixed(1)}, last fifth ${trend.last.toFixed(1)}, slope ${trend.slope.toFixed(2)} MiB/min, max ${trend.max.toFixed(1)}`
+    )
+  }
+  if (restarted !== undefined) {
+    say(
+      `Redis killed at ${restarted.killedAt.toFixed(0)} s and started again 1 s later: ${restarted.sawDegraded} of ${instances} instances said degraded meanwhile; at the end they said ${finalCoordination.join(", ")}; ${counter("ddn_coordination_fallbacks_total")} refreshes coordinated locally, ${counter("ddn_coordination_takeovers_total")} takeovers`
+    )
+  }
   say(`\n${rssCriterion(warmUpSeconds, rssLimitMiB)}\n\n${lostSessionDefinition}\n`)
   const others = Machine.othersLoad(machineStart, Machine.sample(), (Date.now() - startedAt) / 1000)
   say(`other processes kept ${others.toFixed(2)} cores busy on average during the run\n`)
@@ -323,12 +406,25 @@ const main = async (): Promise<number> => {
       `${failed} failures${examples.length > 0 ? ` (e.g. ${examples.join(", ")})` : ""}`
     ],
     ["bad input mapped to BAD_USER_INPUT", chains.wrongMapping === 0, `${chains.wrongMapping} otherwise`],
-    ["no crash", alive && exitCode === 0, `alive at the end: ${alive}, exit code ${exitCode}`],
+    [
+      "no crash",
+      alive && exitCodes.every((code) => code === 0),
+      `alive at the end: ${alive}, exit code(s) ${exitCodes.join(", ")}`
+    ],
     [
       "RSS flat after warm-up",
-      !rssJudged || last - first < rssLimitMiB,
-      rssJudged ? `${(last - first).toFixed(1)} MiB (limit ${rssLimitMiB})` : "not judged (run shorter than 60 s)"
+      !rssJudged || worstGrowth < rssLimitMiB,
+      rssJudged ? `${worstGrowth.toFixed(1)} MiB (limit ${rssLimitMiB})` : "not judged (run shorter than 60 s)"
     ],
+    ...(restarted === undefined
+      ? []
+      : [
+          [
+            "every instance degraded while Redis was away, and coordinated through it again after",
+            restarted.sawDegraded === instances && finalCoordination.every((mode) => mode === "redis"),
+            `${restarted.sawDegraded} of ${instances} said degraded; at the end: ${finalCoordination.join(", ")}`
+          ] as const
+        ]),
     ["no session lost where the upstream succeeded", chains.lost === 0, `${chains.lost} lost sessions`],
     ["racing answers agree", chains.divergent === 0, `${chains.divergent} tokens answered with different pairs`],
     ["traffic flowed", (counts.get("token_pair") ?? 0) > 0, `${counts.get("token_pair") ?? 0} token pairs`]
@@ -336,13 +432,17 @@ const main = async (): Promise<number> => {
   for (const [name, pass, detail] of checks) say(`${pass ? "PASS" : "FAIL"}  ${name}: ${detail}`)
   if (!smoke && switches["no-write"] !== true) {
     const summary = [
-      `Run on ${new Date(startedAt).toISOString()} with \`pnpm soak${process.argv.length > 2 ? ` ${process.argv.slice(2).join(" ")}` : ""}\` on ${Report.machine()}: ${seconds} s, ${users} users, sandbox faults \`${JSON.stringify(faultyUpstream)}\`, the gateway from \`dist\` with \`NODE_ENV=production LOG_LEVEL=info\`.`,
+      `Run on ${new Date(startedAt).toISOString()} with \`pnpm soak${process.argv.length > 2 ? ` ${process.argv.slice(2).join(" ")}` : ""}\` on ${Report.machine()}: ${seconds} s, ${users} users, ${instances} gateway instance(s), sandbox faults \`${JSON.stringify(faultyUpstream)}\`, the gateway from \`dist\` with \`NODE_ENV=production LOG_LEVEL=info\`.`,
       "",
       "```",
       ...lines.map((line) => line.trim()).filter((line) => line !== ""),
       "```"
     ].join("\n")
-    Report.writeMarkdown(join(fileURLToPath(new URL(".", import.meta.url)), "RESULTS.md"), summary, "soak:results")
+    Report.writeMarkdown(
+      join(fileURLToPath(new URL(".", import.meta.url)), "RESULTS.md"),
+      summary,
+      instances > 1 ? "soak-instances:results" : "soak:results"
+    )
   }
   return checks.every(([, pass]) => pass) ? 0 : 1
 }

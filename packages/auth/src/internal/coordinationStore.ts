@@ -38,6 +38,10 @@ export interface CoordinationStore {
     outcome: string,
     ttlMillis: number
   ) => Effect.Effect<void, RedisUnavailable>
+  /** Writes outcomes back (key, sealed outcome, TTL) where none is kept now; after an outage. */
+  readonly restore: (
+    outcomes: ReadonlyArray<readonly [key: string, outcome: string, ttlMillis: number]>
+  ) => Effect.Effect<void, RedisUnavailable>
   /** Releases `holder`'s lease, if it still holds it (a holder that gives up without an outcome). */
   readonly release: (key: string, holder: string) => Effect.Effect<void, RedisUnavailable>
   /**

@@ -145,6 +145,19 @@ export const make = (connection: RedisConnection.Service, prefix: string): Effec
             redis.ddnCoordinationSettle(lease(key), outcome(key), holder, value, ttlMillis, channel, key)
           )
         ),
+      restore: (outcomes) =>
+        outcomes.length === 0
+          ? Effect.void
+          : Effect.asVoid(
+              connection.use((client) =>
+                outcomes
+                  .reduce(
+                    (pipeline, [key, value, ttlMillis]) => pipeline.set(outcome(key), value, "PX", ttlMillis, "NX"),
+                    client.pipeline()
+                  )
+                  .exec()
+              )
+            ),
       release: (key, holder) => Effect.asVoid(connection.use(() => redis.ddnCoordinationRelease(lease(key), holder))),
       watch,
       healthy: connection.healthy

@@ -176,8 +176,8 @@ const decodeOutcome = Schema.decodeUnknownEither(Outcome)
 const resultOf = (outcome: Outcome): Effect.Effect<TokenGrant, RefreshError> =>
   outcome.result._tag === "Granted" ? Effect.succeed(restore(outcome.result.grant)) : Effect.fail(outcome.result.error)
 
-/** Most outcomes kept in memory while Redis is away, to be written there once it is back. */
-const maxPendingOutcomes = 10_000
+/** Most recent grants kept sealed in memory, to be written back to Redis after an outage. */
+const maxRecentOutcomes = 10_000
 
 /**
  * The coordinator over `store`, for tests that drive the protocol on a `TestClock`;
@@ -209,53 +209,66 @@ export const makeWithStore = (
     )
 
     /**
-     * Outcomes that could not be written while Redis was away (grants made meanwhile included), by
-     * key: written once Redis is back, so a resubmission to another instance still finds them.
+     * The grants this instance obtained within the last outcome TTL, sealed, by key (the newest
+     * 10,000). After an outage they are written back wherever Redis has nothing newer: a write made
+     * while Redis was away did not land, and a Redis restarted without persistence lost the rest.
      */
-    const pending = new Map<string, { readonly sealed: string; readonly until: number }>()
-    const keepPending = (key: string, sealed: string, until: number) => {
-      pending.delete(key)
-      if (pending.size >= maxPendingOutcomes) pending.delete(pending.keys().next().value!)
-      pending.set(key, { sealed, until })
+    const recent = new Map<string, { readonly sealed: string; readonly until: number }>()
+    const remember = (key: string, sealed: string, until: number) => {
+      recent.delete(key)
+      if (recent.size >= maxRecentOutcomes) recent.delete(recent.keys().next().value!)
+      recent.set(key, { sealed, until })
     }
-    const replay = Effect.flatMap(Clock.currentTimeMillis, (now) => {
-      const entries = [...pending].filter(([, entry]) => entry.until > now)
-      pending.clear()
-      return Effect.forEach(
-        entries,
-        ([key, entry]) => Effect.ignore(store.settle(key, "replayed", entry.sealed, entry.until - now)),
-        { discard: true }
-      )
+    const writeBack = Effect.flatMap(Clock.currentTimeMillis, (now) => {
+      const entries: Array<readonly [string, string, number]> = []
+      for (const [key, entry] of recent) {
+        if (entry.until > now) entries.push([key, entry.sealed, entry.until - now])
+        else recent.delete(key)
+      }
+      return Effect.ignore(store.restore(entries))
     })
 
-    /** When Redis stopped answering (on the `Clock`), or `undefined` while it answers. */
-    let unreachableSince: number | undefined
-    yield* SubscriptionRef.get(store.healthy).pipe(
-      Effect.flatMap((ok) =>
-        ok ? Effect.void : Effect.map(Clock.currentTimeMillis, (now) => (unreachableSince = now))
-      )
-    )
+    /**
+     * Redis as the protocol sees it: since when it has not answered (from start-up until it first
+     * does), and when it last came back after an outage. For one renewal interval after that, new
+     * work waits, so that every instance has reconnected and written back what it did meanwhile.
+     */
+    const healthyAtStart = yield* SubscriptionRef.get(store.healthy)
+    const outage: { since: number | undefined; recoveredAt: number | undefined; everUp: boolean } = {
+      since: healthyAtStart ? undefined : yield* Clock.currentTimeMillis,
+      recoveredAt: undefined,
+      everUp: healthyAtStart
+    }
+    const settleMillis = Math.max(1, Math.floor(leaseMillis / 3))
     yield* store.healthy.changes.pipe(
       Stream.changes,
       Stream.runForEach((ok) =>
         Effect.zipRight(
           Metric.set(RefreshMetrics.coordinationDegraded, ok ? 0 : 1),
-          ok
-            ? Effect.zipRight(
-                Effect.sync(() => {
-                  unreachableSince = undefined
-                }),
-                replay
-              )
-            : Effect.map(Clock.currentTimeMillis, (now) => {
-                unreachableSince ??= now
-              })
+          Effect.flatMap(Clock.currentTimeMillis, (now) => {
+            if (!ok) {
+              outage.since ??= now
+              return Effect.void
+            }
+            const backFromOutage = outage.since !== undefined && outage.everUp
+            outage.since = undefined
+            outage.everUp = true
+            if (!backFromOutage) return Effect.void
+            outage.recoveredAt = now
+            return writeBack
+          })
         )
       ),
       Effect.forkScoped
     )
 
-    /** Waits up to `withinMillis` for Redis to answer again; whether it does. */
+    /** Sleeps out what is left of the settling time after an outage. */
+    const settled = Effect.flatMap(Clock.currentTimeMillis, (now) => {
+      const left = outage.recoveredAt === undefined ? 0 : outage.recoveredAt + settleMillis - now
+      return left > 0 ? Effect.sleep(Duration.millis(left)) : Effect.void
+    })
+
+    /** Waits up to `withinMillis` for Redis to answer again (and settle); whether it does. */
     const recovered = (withinMillis: number): Effect.Effect<boolean> =>
       withinMillis <= 0
         ? Effect.succeed(false)
@@ -263,12 +276,17 @@ export const makeWithStore = (
             Stream.filter((ok) => ok),
             Stream.take(1),
             Stream.runDrain,
-            Effect.timeoutTo({ duration: Duration.millis(withinMillis), onSuccess: () => true, onTimeout: () => false })
+            Effect.timeoutTo({
+              duration: Duration.millis(withinMillis),
+              onSuccess: () => true,
+              onTimeout: () => false
+            }),
+            Effect.tap((back) => (back ? settled : Effect.void))
           )
 
     /** Whether Redis came back within the failover grace, counted from when it stopped answering. */
     const recoveredWithinGrace = Effect.flatMap(Clock.currentTimeMillis, (now) =>
-      recovered((unreachableSince ?? now) + graceMillis - now)
+      recovered((outage.since ?? now) + graceMillis - now)
     )
 
     const unseal = (token: string, key: string, sealed: string): Outcome | undefined => {
@@ -298,7 +316,7 @@ export const makeWithStore = (
                 reusableUntil: reusableUntil(now),
                 result: { _tag: "Granted", grant: keep(grant) }
               }
-              keepPending(key, seal(token, key, outcome), now + outcomeTtl)
+              remember(key, seal(token, key, outcome), now + outcomeTtl)
             })
           )
         ),
@@ -328,17 +346,19 @@ export const makeWithStore = (
                 })
             const sealed =
               result === undefined ? undefined : seal(token, key, { holder, reusableUntil: reusableUntil(now), result })
+            if (sealed !== undefined && Exit.isSuccess(exit)) remember(key, sealed, now + outcomeTtl)
             const share =
               sealed === undefined
                 ? Effect.ignore(store.release(key, holder))
-                : store.settle(key, holder, sealed, outcomeTtl).pipe(
-                    Effect.catchAll(() =>
-                      Effect.zipRight(
-                        Effect.sync(() => keepPending(key, sealed, now + outcomeTtl)),
-                        Effect.logWarning("could not write a refresh's outcome to Redis; it will be once Redis is back")
+                : store
+                    .settle(key, holder, sealed, outcomeTtl)
+                    .pipe(
+                      Effect.catchAll(() =>
+                        Effect.logWarning(
+                          "could not write a refresh's outcome to Redis; a grant is written back once Redis is back"
+                        )
                       )
                     )
-                  )
             return share.pipe(
               Effect.zipRight(Exit.isSuccess(exit) ? keepLocally(exit.value) : Effect.void),
               Effect.zipRight(Effect.map(exit, (grant): Coordinated => ({ grant, source: "upstream" })))
@@ -481,7 +501,7 @@ export const makeWithStore = (
       refresh: (key, token, keepLocally) =>
         Effect.flatMap(SubscriptionRef.get(store.healthy), (healthy) =>
           healthy
-            ? coordinated(key, token, keepLocally)
+            ? Effect.zipRight(settled, coordinated(key, token, keepLocally))
             : Effect.flatMap(recoveredWithinGrace, (back) =>
                 back ? coordinated(key, token, keepLocally) : local(key, token, keepLocally)
               )

@@ -235,7 +235,10 @@ describe("RefreshCoordinator.makeWithStore (the Redis protocol)", () => {
 
         yield* memory.setDown(false)
         expect(yield* coordinator.coordination).toBe("redis")
-        yield* coordinator.coordinate(ddn.mint().refreshToken)
+        // Back from an outage, work waits one renewal interval (1 s) for every instance to write back.
+        const after = yield* Effect.fork(coordinator.coordinate(ddn.mint().refreshToken))
+        yield* TestClock.adjust("1 second")
+        yield* Fiber.join(after)
         expect(memory.state.commands).toBeGreaterThan(commands)
       })
   )
@@ -250,6 +253,7 @@ describe("RefreshCoordinator.makeWithStore (the Redis protocol)", () => {
       yield* TestClock.adjust("1 second")
       expect(ddn.calls()).toBe(0)
       yield* memory.setDown(false)
+      yield* TestClock.adjust("1 second")
       const result = yield* Fiber.join(fiber)
       expect(result.source).toBe("upstream")
       expect(memory.outcomes.has(cipher.keyOf(Redacted.value(session.refreshToken)))).toBe(true)
@@ -278,13 +282,15 @@ describe("RefreshCoordinator.makeWithStore (the Redis protocol)", () => {
         sealedBy(token, "other-instance", { _tag: "Granted", grant: keep(grant) }),
         10_000
       )
+      // Back from an outage, work waits one renewal interval (1 s) for every instance to write back.
+      yield* TestClock.adjust("1 second")
       const result = yield* Fiber.join(fiber)
       expect(result.source).toBe("coalesced")
       expect(ddn.calls()).toBe(0)
     })
   )
 
-  it.scoped("grants made while Redis was away are written there once it is back: another instance reuses them", () =>
+  it.scoped("grants made while Redis was away are written back once it is back: another instance reuses them", () =>
     Effect.gen(function* () {
       const { coordinator, ddn, memory } = yield* setup()
       const other = yield* RefreshCoordinator.makeWithStore(options, memory.store).pipe(Effect.provide(ddn.layer))
@@ -294,8 +300,9 @@ describe("RefreshCoordinator.makeWithStore (the Redis protocol)", () => {
       const first = yield* coordinator.coordinate(session.refreshToken)
       expect(memory.outcomes.size).toBe(0)
       yield* memory.setDown(false)
-      yield* TestClock.adjust("1 millis")
-      const again = yield* other.coordinate(session.refreshToken)
+      const resubmitted = yield* Effect.fork(other.coordinate(session.refreshToken))
+      yield* TestClock.adjust("1 second")
+      const again = yield* Fiber.join(resubmitted)
       expect(again.source).toBe("reused")
       expect(Redacted.value(again.grant.refreshToken)).toBe(Redacted.value(first.grant.refreshToken))
       expect(ddn.calls()).toBe(1)

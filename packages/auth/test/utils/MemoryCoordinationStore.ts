@@ -69,6 +69,12 @@ export const make = Effect.gen(function* () {
           for (const watcher of watchers.get(key) ?? []) Deferred.unsafeDone(watcher, Exit.void)
         })
       ),
+    restore: (restored) =>
+      command((now) => {
+        for (const [key, value, ttlMillis] of restored) {
+          if (live(outcomes, key, now) === undefined) outcomes.set(key, { value, until: now + ttlMillis })
+        }
+      }),
     release: (key, holder) =>
       command((now) => {
         if (live(leases, key, now)?.holder === holder) leases.delete(key)
