@@ -38,9 +38,14 @@ export interface CoordinationStore {
     outcome: string,
     ttlMillis: number
   ) => Effect.Effect<void, RedisUnavailable>
-  /** Writes outcomes back (key, sealed outcome, TTL) where none is kept now; after an outage. */
+  /**
+   * After an outage: writes outcomes back (key, sealed outcome, TTL) and takes the leases of calls
+   * still running here (key, holder), wherever Redis holds nothing for them now.
+   */
   readonly restore: (
-    outcomes: ReadonlyArray<readonly [key: string, outcome: string, ttlMillis: number]>
+    outcomes: ReadonlyArray<readonly [key: string, outcome: string, ttlMillis: number]>,
+    leases: ReadonlyArray<readonly [key: string, holder: string]>,
+    leaseMillis: number
   ) => Effect.Effect<void, RedisUnavailable>
   /** Releases `holder`'s lease, if it still holds it (a holder that gives up without an outcome). */
   readonly release: (key: string, holder: string) => Effect.Effect<void, RedisUnavailable>

@@ -145,18 +145,16 @@ export const make = (connection: RedisConnection.Service, prefix: string): Effec
             redis.ddnCoordinationSettle(lease(key), outcome(key), holder, value, ttlMillis, channel, key)
           )
         ),
-      restore: (outcomes) =>
-        outcomes.length === 0
+      restore: (outcomes, leases, leaseMillis) =>
+        outcomes.length === 0 && leases.length === 0
           ? Effect.void
           : Effect.asVoid(
-              connection.use((client) =>
-                outcomes
-                  .reduce(
-                    (pipeline, [key, value, ttlMillis]) => pipeline.set(outcome(key), value, "PX", ttlMillis, "NX"),
-                    client.pipeline()
-                  )
-                  .exec()
-              )
+              connection.use((client) => {
+                const pipeline = client.pipeline()
+                for (const [key, value, ttlMillis] of outcomes) pipeline.set(outcome(key), value, "PX", ttlMillis, "NX")
+                for (const [key, holder] of leases) pipeline.set(lease(key), holder, "PX", leaseMillis, "NX")
+                return pipeline.exec()
+              })
             ),
       release: (key, holder) => Effect.asVoid(connection.use(() => redis.ddnCoordinationRelease(lease(key), holder))),
       watch,

@@ -210,8 +210,9 @@ export const makeWithStore = (
 
     /**
      * The grants this instance obtained within the last outcome TTL, sealed, by key (the newest
-     * 10,000). After an outage they are written back wherever Redis has nothing newer: a write made
-     * while Redis was away did not land, and a Redis restarted without persistence lost the rest.
+     * 10,000). After an outage they are written back wherever Redis has nothing newer, with the
+     * leases of the calls still running here: a write made while Redis was away did not land, and a
+     * Redis restarted without persistence lost the rest.
      */
     const recent = new Map<string, { readonly sealed: string; readonly until: number }>()
     const remember = (key: string, sealed: string, until: number) => {
@@ -225,7 +226,7 @@ export const makeWithStore = (
         if (entry.until > now) entries.push([key, entry.sealed, entry.until - now])
         else recent.delete(key)
       }
-      return Effect.ignore(store.restore(entries))
+      return Effect.ignore(store.restore(entries, [...held], leaseMillis))
     })
 
     /**

@@ -310,6 +310,36 @@ describe("RefreshCoordinator.makeWithStore (the Redis protocol)", () => {
   )
 
   it.scoped(
+    "a Redis restart that loses every key: the calls running here take their leases again, so no one calls twice",
+    () =>
+      Effect.gen(function* () {
+        const { coordinator, ddn, memory } = yield* setup()
+        const other = yield* RefreshCoordinator.makeWithStore(options, memory.store).pipe(Effect.provide(ddn.layer))
+        const session = ddn.mint()
+        const gate = yield* ddn.holdRefreshes()
+        const holding = yield* Effect.fork(coordinator.coordinate(session.refreshToken))
+        yield* TestClock.adjust("10 millis")
+        // Redis restarts without persistence while the call runs.
+        yield* memory.setDown(true)
+        memory.leases.clear()
+        memory.outcomes.clear()
+        yield* TestClock.adjust("500 millis")
+        yield* memory.setDown(false)
+        yield* TestClock.adjust("1 millis")
+        expect(memory.leases.size).toBe(1)
+        const racing = yield* Effect.fork(other.coordinate(session.refreshToken))
+        yield* TestClock.adjust("1 second")
+        yield* Deferred.succeed(gate, undefined)
+        yield* TestClock.adjust("300 millis")
+        const first = yield* Fiber.join(holding)
+        const second = yield* Fiber.join(racing)
+        expect(ddn.calls()).toBe(1)
+        expect(second.source).toBe("coalesced")
+        expect(Redacted.value(second.grant.refreshToken)).toBe(Redacted.value(first.grant.refreshToken))
+      })
+  )
+
+  it.scoped(
     "Redis failing mid-way for longer than the grace: the refresh falls back to this instance and is counted",
     () =>
       Effect.gen(function* () {

@@ -69,10 +69,13 @@ export const make = Effect.gen(function* () {
           for (const watcher of watchers.get(key) ?? []) Deferred.unsafeDone(watcher, Exit.void)
         })
       ),
-    restore: (restored) =>
+    restore: (restored, held, leaseMillis) =>
       command((now) => {
         for (const [key, value, ttlMillis] of restored) {
           if (live(outcomes, key, now) === undefined) outcomes.set(key, { value, until: now + ttlMillis })
+        }
+        for (const [key, holder] of held) {
+          if (live(leases, key, now) === undefined) leases.set(key, { holder, until: now + leaseMillis })
         }
       }),
     release: (key, holder) =>
