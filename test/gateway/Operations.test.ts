@@ -58,7 +58,7 @@ describe("operations endpoints", () => {
       await own.stop()
       const gone = await fetch(`${probed.url}/readyz`)
       expect(gone.status).toBe(503)
-      expect(await gone.json()).toEqual({ status: "upstream_unavailable" })
+      expect(await gone.json()).toEqual({ status: "upstream_unavailable", coordination: "memory" })
     } finally {
       await probed.close()
       await own.stop()
