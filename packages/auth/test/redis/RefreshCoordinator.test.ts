@@ -30,6 +30,17 @@ const setup = (overrides: Partial<RefreshCoordinator.RedisOptions> = {}) =>
     return { ddn, memory, coordinator }
   })
 
+/** A fresh session whose token another instance holds the lease of, until `until`; and a caller waiting on it. */
+const waitingOnAnother = (context: Effect.Effect.Success<ReturnType<typeof setup>>, until: number) =>
+  Effect.gen(function* () {
+    const session = context.ddn.mint()
+    const token = Redacted.value(session.refreshToken)
+    const key = cipher.keyOf(token)
+    context.memory.leases.set(key, { holder: "other-instance", until })
+    const fiber = yield* Effect.fork(context.coordinator.coordinate(session.refreshToken))
+    return { session, token, key, fiber }
+  })
+
 /** What another instance would leave under `token`'s key: its outcome, sealed. */
 const sealedBy = (token: string, holder: string, result: unknown, reusableUntil = 0) =>
   cipher.seal(token, cipher.keyOf(token), JSON.stringify({ holder, reusableUntil, result }))
@@ -40,12 +51,9 @@ const failureTag = (exit: Exit.Exit<unknown, { readonly _tag: string }>) =>
 describe("RefreshCoordinator.makeWithStore (the Redis protocol)", () => {
   it.scoped("a lease held elsewhere: the caller waits, then gets the holder's outcome when it is settled", () =>
     Effect.gen(function* () {
-      const { coordinator, ddn, memory } = yield* setup()
-      const session = ddn.mint()
-      const token = Redacted.value(session.refreshToken)
-      const key = cipher.keyOf(token)
-      memory.leases.set(key, { holder: "other-instance", until: 3_000 })
-      const fiber = yield* Effect.fork(coordinator.coordinate(session.refreshToken))
+      const context = yield* setup()
+      const { ddn, memory } = context
+      const { fiber, key, session, token } = yield* waitingOnAnother(context, 3_000)
       yield* TestClock.adjust("1 second")
       expect(fiber.unsafePoll()).toBeNull()
 
