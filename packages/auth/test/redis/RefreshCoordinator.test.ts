@@ -271,12 +271,9 @@ describe("RefreshCoordinator.makeWithStore (the Redis protocol)", () => {
 
   it.scoped("a waiter whose Redis goes away does not call DDN (the holder may be calling): it waits for Redis", () =>
     Effect.gen(function* () {
-      const { coordinator, ddn, memory } = yield* setup()
-      const session = ddn.mint()
-      const token = Redacted.value(session.refreshToken)
-      const key = cipher.keyOf(token)
-      memory.leases.set(key, { holder: "other-instance", until: 60_000 })
-      const fiber = yield* Effect.fork(coordinator.coordinate(session.refreshToken))
+      const context = yield* setup()
+      const { ddn, memory } = context
+      const { fiber, key, session, token } = yield* waitingOnAnother(context, 60_000)
       yield* TestClock.adjust("100 millis")
       yield* memory.setDown(true)
       yield* TestClock.adjust("5 seconds")
