@@ -10,6 +10,7 @@ import * as Redacted from "effect/Redacted"
 import * as TestClock from "effect/TestClock"
 import * as Cipher from "../../src/internal/coordinationCipher.js"
 import { keep } from "../../src/internal/keptGrant.js"
+import * as SharedCoordinator from "../../src/internal/sharedCoordinator.js"
 import * as RefreshMetrics from "../../src/RefreshMetrics.js"
 import * as RefreshCoordinator from "../../src/redis/RefreshCoordinator.js"
 import { makeFakeDdn } from "../utils/FakeDdn.js"
@@ -24,7 +25,7 @@ const setup = (overrides: Partial<RefreshCoordinator.RedisOptions> = {}) =>
   Effect.gen(function* () {
     const ddn = makeFakeDdn()
     const memory = yield* MemoryCoordinationStore.make
-    const coordinator = yield* RefreshCoordinator.makeWithStore({ ...options, ...overrides }, memory.store).pipe(
+    const coordinator = yield* SharedCoordinator.make({ ...options, ...overrides }, memory.store).pipe(
       Effect.provide(ddn.layer)
     )
     return { ddn, memory, coordinator }
@@ -48,7 +49,7 @@ const sealedBy = (token: string, holder: string, result: unknown, reusableUntil 
 const failureTag = (exit: Exit.Exit<unknown, { readonly _tag: string }>) =>
   Exit.isFailure(exit) && exit.cause._tag === "Fail" ? exit.cause.error._tag : String(exit)
 
-describe("RefreshCoordinator.makeWithStore (the Redis protocol)", () => {
+describe("SharedCoordinator.make (the Redis protocol)", () => {
   it.scoped("a lease held elsewhere: the caller waits, then gets the holder's outcome when it is settled", () =>
     Effect.gen(function* () {
       const context = yield* setup()
@@ -298,7 +299,7 @@ describe("RefreshCoordinator.makeWithStore (the Redis protocol)", () => {
   it.scoped("grants made while Redis was away are written back once it is back: another instance reuses them", () =>
     Effect.gen(function* () {
       const { coordinator, ddn, memory } = yield* setup()
-      const other = yield* RefreshCoordinator.makeWithStore(options, memory.store).pipe(Effect.provide(ddn.layer))
+      const other = yield* SharedCoordinator.make(options, memory.store).pipe(Effect.provide(ddn.layer))
       yield* memory.setDown(true)
       yield* TestClock.adjust("2 seconds")
       const session = ddn.mint()
@@ -319,7 +320,7 @@ describe("RefreshCoordinator.makeWithStore (the Redis protocol)", () => {
     () =>
       Effect.gen(function* () {
         const { coordinator, ddn, memory } = yield* setup()
-        const other = yield* RefreshCoordinator.makeWithStore(options, memory.store).pipe(Effect.provide(ddn.layer))
+        const other = yield* SharedCoordinator.make(options, memory.store).pipe(Effect.provide(ddn.layer))
         const session = ddn.mint()
         const gate = yield* ddn.holdRefreshes()
         const holding = yield* Effect.fork(coordinator.coordinate(session.refreshToken))

@@ -1,0 +1,413 @@
+import { randomBytes } from "node:crypto"
+import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
+import * as Metric from "effect/Metric"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
+import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import * as SubscriptionRef from "effect/SubscriptionRef"
+import { defaults as clientDefaults, DdnAuthClient } from "../DdnAuthClient.js"
+import {
+  type Coordinated,
+  defaults as memoryDefaults,
+  RefreshCoordinator,
+  type Service
+} from "../RefreshCoordinator.js"
+import { RefreshError, UpstreamUnavailable } from "../RefreshError.js"
+import * as RefreshMetrics from "../RefreshMetrics.js"
+import type { RedisUnavailable } from "../redis/RedisConnection.js"
+import type { RedisOptions } from "../redis/RefreshCoordinator.js"
+import type { TokenGrant } from "../TokenGrant.js"
+import * as Cipher from "./coordinationCipher.js"
+import type { CoordinationStore } from "./coordinationStore.js"
+import * as Coordinator from "./coordinator.js"
+import { keep, restore } from "./keptGrant.js"
+
+/**
+ * The protocol of the Redis coordinator over a `CoordinationStore`; the public module
+ * (`redis/RefreshCoordinator.ts`) documents what it guarantees, its options and its layers.
+ */
+
+/** The defaults of `RedisOptions`. */
+export const defaults = {
+  ...memoryDefaults,
+  deadline: clientDefaults.deadline,
+  lease: Duration.seconds(3),
+  pollInterval: Duration.millis(250),
+  keyPrefix: "ddn:coord:v1:",
+  failoverGrace: Duration.seconds(2)
+} as const
+
+const KeptGrantSchema = Schema.Struct({
+  accessToken: Schema.NonEmptyString,
+  refreshToken: Schema.NonEmptyString,
+  expiresIn: Schema.NonNegativeInt,
+  tokenType: Schema.NonEmptyString,
+  expiresAtMillis: Schema.Number
+})
+
+/** What a holder leaves in Redis (sealed): its id, until when others may reuse it, and the result. */
+const Outcome = Schema.parseJson(
+  Schema.Struct({
+    holder: Schema.String,
+    reusableUntil: Schema.Number,
+    result: Schema.Union(
+      Schema.TaggedStruct("Granted", { grant: KeptGrantSchema }),
+      Schema.TaggedStruct("Failed", { error: RefreshError })
+    )
+  })
+)
+type Outcome = typeof Outcome.Type
+const encodeOutcome = Schema.encodeSync(Outcome)
+const decodeOutcome = Schema.decodeUnknownEither(Outcome)
+
+const resultOf = (outcome: Outcome): Effect.Effect<TokenGrant, RefreshError> =>
+  outcome.result._tag === "Granted" ? Effect.succeed(restore(outcome.result.grant)) : Effect.fail(outcome.result.error)
+
+/** Most recent grants kept sealed in memory, to be written back to Redis after an outage. */
+const maxRecentOutcomes = 10_000
+
+/**
+ * The coordinator over `store`: over Redis for `RefreshCoordinator.makeRedis`, over an in-memory
+ * double on a `TestClock` in the unit tests.
+ */
+export const make = (
+  options: RedisOptions,
+  store: CoordinationStore
+): Effect.Effect<Service, never, DdnAuthClient | Scope.Scope> =>
+  Effect.gen(function* () {
+    const client = yield* DdnAuthClient
+    const millis = (input: Duration.DurationInput) => Duration.toMillis(Duration.decode(input))
+    const window = millis(options.reuseWindow ?? defaults.reuseWindow)
+    const deadline = Duration.decode(options.deadline ?? defaults.deadline)
+    const deadlineMillis = Duration.toMillis(deadline)
+    const leaseMillis = millis(options.lease ?? defaults.lease)
+    const pollMillis = millis(options.pollInterval ?? defaults.pollInterval)
+    const graceMillis = millis(options.failoverGrace ?? defaults.failoverGrace)
+    const cipher = Cipher.make(Buffer.from(Redacted.value(options.secret)))
+    // Kept long enough for every waiter that started before it was written to read it.
+    const outcomeTtl = Math.max(window, deadlineMillis)
+
+    /** The leases this instance holds, renewed together every third of the lease. */
+    const held = new Map<string, string>()
+    yield* Effect.suspend(() => (held.size === 0 ? Effect.void : store.renew([...held], leaseMillis))).pipe(
+      Effect.ignore,
+      Effect.repeat(Schedule.spaced(Duration.millis(Math.max(1, Math.floor(leaseMillis / 3))))),
+      Effect.forkScoped
+    )
+
+    /**
+     * The grants this instance obtained within the last outcome TTL, sealed, by key (the newest
+     * 10,000). After an outage they are written back wherever Redis has nothing newer, with the
+     * leases of the calls still running here: a write made while Redis was away did not land, and a
+     * Redis restarted without persistence lost the rest.
+     */
+    const recent = new Map<string, { readonly sealed: string; readonly until: number }>()
+    const remember = (key: string, sealed: string, until: number) => {
+      recent.delete(key)
+      if (recent.size >= maxRecentOutcomes) recent.delete(recent.keys().next().value!)
+      recent.set(key, { sealed, until })
+    }
+    const writeBack = Effect.flatMap(Clock.currentTimeMillis, (now) => {
+      const entries: Array<readonly [string, string, number]> = []
+      for (const [key, entry] of recent) {
+        if (entry.until > now) entries.push([key, entry.sealed, entry.until - now])
+        else recent.delete(key)
+      }
+      return Effect.ignore(store.restore(entries, [...held], leaseMillis))
+    })
+
+    /**
+     * Redis as the protocol sees it: since when it has not answered (from start-up until it first
+     * does), and when it last came back after an outage. For one renewal interval after that, new
+     * work waits, so that every instance has reconnected and written back what it did meanwhile.
+     */
+    const healthyAtStart = yield* SubscriptionRef.get(store.healthy)
+    const outage: { since: number | undefined; recoveredAt: number | undefined; everUp: boolean } = {
+      since: healthyAtStart ? undefined : yield* Clock.currentTimeMillis,
+      recoveredAt: undefined,
+      everUp: healthyAtStart
+    }
+    const settleMillis = Math.max(1, Math.floor(leaseMillis / 3))
+    yield* store.healthy.changes.pipe(
+      Stream.changes,
+      Stream.runForEach((ok) =>
+        Effect.zipRight(
+          Metric.set(RefreshMetrics.coordinationDegraded, ok ? 0 : 1),
+          Effect.flatMap(Clock.currentTimeMillis, (now) => {
+            if (!ok) {
+              outage.since ??= now
+              return Effect.void
+            }
+            const backFromOutage = outage.since !== undefined && outage.everUp
+            outage.since = undefined
+            outage.everUp = true
+            if (!backFromOutage) return Effect.void
+            outage.recoveredAt = now
+            return writeBack
+          })
+        )
+      ),
+      Effect.forkScoped
+    )
+
+    /** Sleeps out what is left of the settling time after an outage. */
+    const settled = Effect.flatMap(Clock.currentTimeMillis, (now) => {
+      const left = outage.recoveredAt === undefined ? 0 : outage.recoveredAt + settleMillis - now
+      return left > 0 ? Effect.sleep(Duration.millis(left)) : Effect.void
+    })
+
+    /** Waits up to `withinMillis` for Redis to answer again (and settle); whether it does. */
+    const recovered = (withinMillis: number): Effect.Effect<boolean> =>
+      withinMillis <= 0
+        ? Effect.succeed(false)
+        : store.healthy.changes.pipe(
+            Stream.filter((ok) => ok),
+            Stream.take(1),
+            Stream.runDrain,
+            Effect.timeoutTo({
+              duration: Duration.millis(withinMillis),
+              onSuccess: () => true,
+              onTimeout: () => false
+            }),
+            Effect.tap((back) => (back ? settled : Effect.void))
+          )
+
+    /** Whether Redis came back within the failover grace, counted from when it stopped answering. */
+    const recoveredWithinGrace = Effect.flatMap(Clock.currentTimeMillis, (now) =>
+      recovered((outage.since ?? now) + graceMillis - now)
+    )
+
+    const unseal = (token: string, key: string, sealed: string): Outcome | undefined => {
+      const text = cipher.open(token, key, sealed)
+      if (text === undefined) return undefined
+      return Either.getOrUndefined(decodeOutcome(text))
+    }
+    const seal = (token: Redacted.Redacted<string>, key: string, outcome: Outcome) =>
+      cipher.seal(Redacted.value(token), key, encodeOutcome(outcome))
+    const reusable = (outcome: Outcome, now: number) => outcome.result._tag === "Granted" && now < outcome.reusableUntil
+    const reusableUntil = (now: number) => (window > 0 ? now + window : 0)
+    const newHolder = () => randomBytes(12).toString("base64url")
+
+    /** This process without Redis: the call, kept in the local window and for Redis once it is back. */
+    const local = (
+      key: string,
+      token: Redacted.Redacted<string>,
+      keepLocally: (grant: TokenGrant) => Effect.Effect<void>
+    ): Effect.Effect<Coordinated, RefreshError> =>
+      client.refresh(token).pipe(
+        Effect.tap((grant) =>
+          Effect.zipRight(
+            keepLocally(grant),
+            Effect.map(Clock.currentTimeMillis, (now) => {
+              const outcome: Outcome = {
+                holder: newHolder(),
+                reusableUntil: reusableUntil(now),
+                result: { _tag: "Granted", grant: keep(grant) }
+              }
+              remember(key, seal(token, key, outcome), now + outcomeTtl)
+            })
+          )
+        ),
+        Effect.map((grant): Coordinated => ({ grant, source: "upstream" }))
+      )
+
+    /** The holder's part: the call, then the outcome in Redis (and the lease released) before anyone resumes. */
+    const hold = (
+      key: string,
+      token: Redacted.Redacted<string>,
+      holder: string,
+      keepLocally: (grant: TokenGrant) => Effect.Effect<void>
+    ): Effect.Effect<Coordinated, RefreshError> =>
+      Effect.suspend(() => {
+        held.set(key, holder)
+        return client.refresh(token)
+      }).pipe(
+        Effect.exit,
+        Effect.flatMap((exit) =>
+          Effect.flatMap(Clock.currentTimeMillis, (now) => {
+            // A typed failure is shared like a grant; a defect or an interruption only releases the lease.
+            const result: Outcome["result"] | undefined = Exit.isSuccess(exit)
+              ? { _tag: "Granted", grant: keep(exit.value) }
+              : Option.match(Cause.failureOption(exit.cause), {
+                  onNone: () => undefined,
+                  onSome: (error) => ({ _tag: "Failed", error })
+                })
+            const sealed =
+              result === undefined ? undefined : seal(token, key, { holder, reusableUntil: reusableUntil(now), result })
+            if (sealed !== undefined && Exit.isSuccess(exit)) remember(key, sealed, now + outcomeTtl)
+            const share =
+              sealed === undefined
+                ? Effect.ignore(store.release(key, holder))
+                : store
+                    .settle(key, holder, sealed, outcomeTtl)
+                    .pipe(
+                      Effect.catchAll(() =>
+                        Effect.logWarning(
+                          "could not write a refresh's outcome to Redis; a grant is written back once Redis is back"
+                        )
+                      )
+                    )
+            return share.pipe(
+              Effect.zipRight(Exit.isSuccess(exit) ? keepLocally(exit.value) : Effect.void),
+              Effect.zipRight(Effect.map(exit, (grant): Coordinated => ({ grant, source: "upstream" })))
+            )
+          })
+        ),
+        Effect.onInterrupt(() => Effect.ignore(store.release(key, holder))),
+        Effect.ensuring(Effect.sync(() => held.delete(key)))
+      )
+
+    /**
+     * A waiter's part: wait for `awaited`'s outcome (woken by its notification, or every poll interval),
+     * take the call over when the lease lapses without one, for at most the deadline. Redis going away
+     * meanwhile does not make it call DDN (the holder may be calling right now): it waits for Redis.
+     */
+    const wait = (
+      key: string,
+      token: Redacted.Redacted<string>,
+      awaited: string | undefined,
+      startedAt: number,
+      keepLocally: (grant: TokenGrant) => Effect.Effect<void>
+    ): Effect.Effect<Coordinated, RefreshError | RedisUnavailable> =>
+      Effect.scoped(
+        Effect.gen(function* () {
+          // Listening before looking: an outcome settled in between still wakes us.
+          const notified = yield* store.watch(key)
+          const snapshot = yield* store.peek(key)
+          const now = yield* Clock.currentTimeMillis
+          if (snapshot.outcome !== undefined) {
+            const outcome = unseal(Redacted.value(token), key, snapshot.outcome)
+            if (outcome !== undefined && (outcome.holder === awaited || reusable(outcome, now))) {
+              return { _tag: "Settled", outcome } as const
+            }
+          }
+          // The lease lapsed with no outcome for us: its holder died or lost Redis.
+          if (snapshot.holder === undefined) return { _tag: "Lapsed" } as const
+          const remaining = startedAt + deadlineMillis - now
+          if (remaining <= 0) return yield* new UpstreamUnavailable({ reason: "Deadline", attempts: 0 })
+          yield* Effect.raceFirst(notified, Effect.sleep(Duration.millis(Math.min(pollMillis, remaining))))
+          return { _tag: "Waiting", holder: snapshot.holder } as const
+        })
+      ).pipe(
+        Effect.catchTag("RedisUnavailable", () =>
+          Effect.flatMap(Clock.currentTimeMillis, (now) =>
+            Effect.flatMap(recovered(startedAt + deadlineMillis - now), (back) =>
+              back
+                ? Effect.succeed({ _tag: "Waiting", holder: awaited } as const)
+                : Effect.fail(new UpstreamUnavailable({ reason: "Deadline", attempts: 0 }))
+            )
+          )
+        ),
+        Effect.flatMap((state) =>
+          state._tag === "Settled"
+            ? resultOf(state.outcome).pipe(
+                Effect.tap(keepLocally),
+                Effect.map((grant): Coordinated => ({ grant, source: "coalesced" }))
+              )
+            : state._tag === "Lapsed"
+              ? claimFresh(key, token, startedAt, keepLocally, true)
+              : wait(key, token, state.holder, startedAt, keepLocally)
+        )
+      )
+
+    /** Takes the lease and calls, or waits for whoever holds it. */
+    const claimFresh = (
+      key: string,
+      token: Redacted.Redacted<string>,
+      startedAt: number,
+      keepLocally: (grant: TokenGrant) => Effect.Effect<void>,
+      takeover: boolean
+    ): Effect.Effect<Coordinated, RefreshError | RedisUnavailable> => {
+      const holder = newHolder()
+      return Effect.flatMap(store.claim(key, holder, leaseMillis, false), (claim) =>
+        claim._tag === "Acquired"
+          ? takeover
+            ? Effect.zipRight(
+                Metric.increment(RefreshMetrics.coordinationTakeovers),
+                hold(key, token, holder, keepLocally)
+              )
+            : hold(key, token, holder, keepLocally)
+          : wait(key, token, claim.holder, startedAt, keepLocally)
+      )
+    }
+
+    /** The whole protocol for a token this process cannot answer itself. */
+    const shared = (
+      key: string,
+      token: Redacted.Redacted<string>,
+      keepLocally: (grant: TokenGrant) => Effect.Effect<void>
+    ): Effect.Effect<Coordinated, RefreshError | RedisUnavailable> =>
+      Effect.flatMap(Clock.currentTimeMillis, (startedAt) => {
+        const holder = newHolder()
+        return Effect.flatMap(store.claim(key, holder, leaseMillis, window > 0), (claim) => {
+          switch (claim._tag) {
+            case "Acquired":
+              return hold(key, token, holder, keepLocally)
+            case "Held":
+              return wait(key, token, claim.holder, startedAt, keepLocally)
+            case "Kept": {
+              const outcome = unseal(Redacted.value(token), key, claim.outcome)
+              if (outcome !== undefined && reusable(outcome, startedAt)) {
+                return Effect.flatMap(Metric.increment(RefreshMetrics.reused), () =>
+                  resultOf(outcome).pipe(
+                    Effect.tap(keepLocally),
+                    Effect.map((grant): Coordinated => ({ grant, source: "reused" }))
+                  )
+                )
+              }
+              // A failure, or a grant past its window: never answered again to a new submission.
+              return claimFresh(key, token, startedAt, keepLocally, false)
+            }
+          }
+        })
+      })
+
+    /**
+     * Through Redis; when Redis fails, once more if it is back within the failover grace, else
+     * within this process (counted as a fallback).
+     */
+    const coordinated = (
+      key: string,
+      token: Redacted.Redacted<string>,
+      keepLocally: (grant: TokenGrant) => Effect.Effect<void>,
+      retried = false
+    ): Effect.Effect<Coordinated, RefreshError> =>
+      shared(key, token, keepLocally).pipe(
+        Effect.catchTag("RedisUnavailable", () =>
+          Effect.flatMap(retried ? Effect.succeed(false) : recoveredWithinGrace, (back) =>
+            back
+              ? coordinated(key, token, keepLocally, true)
+              : Effect.zipRight(Metric.increment(RefreshMetrics.coordinationFallbacks), local(key, token, keepLocally))
+          )
+        )
+      )
+
+    const service = yield* Coordinator.make({
+      reuseWindowMillis: window,
+      maxEntries: options.maxEntries ?? defaults.maxEntries,
+      keyOf: cipher.keyOf,
+      refresh: (key, token, keepLocally) =>
+        Effect.flatMap(SubscriptionRef.get(store.healthy), (healthy) =>
+          healthy
+            ? Effect.zipRight(settled, coordinated(key, token, keepLocally))
+            : Effect.flatMap(recoveredWithinGrace, (back) =>
+                back ? coordinated(key, token, keepLocally) : local(key, token, keepLocally)
+              )
+        ),
+      coordination: Effect.map(SubscriptionRef.get(store.healthy), (ok) => (ok ? "redis" : "degraded")),
+      bound: (waitForIt) =>
+        Effect.timeoutFail(waitForIt, {
+          duration: deadline,
+          onTimeout: () => new UpstreamUnavailable({ reason: "Deadline", attempts: 0 })
+        })
+    })
+    return RefreshCoordinator.of(service)
+  })
