@@ -42,7 +42,7 @@ export const defaults = {
   lease: Duration.seconds(3),
   pollInterval: Duration.millis(250),
   keyPrefix: "ddn:coord:v1:",
-  failoverGrace: Duration.seconds(2)
+  failoverGrace: Duration.seconds(5)
 } as const
 
 const KeptGrantSchema = Schema.Struct({
@@ -275,7 +275,8 @@ export const make = (
       token: Redacted.Redacted<string>,
       awaited: string | undefined,
       startedAt: number,
-      keepLocally: (grant: TokenGrant) => Effect.Effect<void>
+      keepLocally: (grant: TokenGrant) => Effect.Effect<void>,
+      patientUntil = 0
     ): Effect.Effect<Coordinated, RefreshError | RedisUnavailable> =>
       Effect.scoped(
         Effect.gen(function* () {
@@ -289,19 +290,24 @@ export const make = (
               return { _tag: "Settled", outcome } as const
             }
           }
-          // The lease lapsed with no outcome for us: its holder died or lost Redis.
-          if (snapshot.holder === undefined) return { _tag: "Lapsed" } as const
+          // The lease lapsed with no outcome for us: its holder died or lost Redis. After an outage the
+          // holder gets a whole lease to reconnect and take its lease again before anyone takes over.
+          if (snapshot.holder === undefined && now >= patientUntil) return { _tag: "Lapsed" } as const
           const remaining = startedAt + deadlineMillis - now
           if (remaining <= 0) return yield* new UpstreamUnavailable({ reason: "Deadline", attempts: 0 })
           yield* Effect.raceFirst(notified, Effect.sleep(Duration.millis(Math.min(pollMillis, remaining))))
-          return { _tag: "Waiting", holder: snapshot.holder } as const
+          return { _tag: "Waiting", holder: snapshot.holder ?? awaited, patientUntil } as const
         })
       ).pipe(
         Effect.catchTag("RedisUnavailable", () =>
           Effect.flatMap(Clock.currentTimeMillis, (now) =>
             Effect.flatMap(recovered(startedAt + deadlineMillis - now), (back) =>
               back
-                ? Effect.succeed({ _tag: "Waiting", holder: awaited } as const)
+                ? Effect.map(Clock.currentTimeMillis, (now) => ({
+                    _tag: "Waiting" as const,
+                    holder: awaited,
+                    patientUntil: (outage.recoveredAt ?? now) + leaseMillis
+                  }))
                 : Effect.fail(new UpstreamUnavailable({ reason: "Deadline", attempts: 0 }))
             )
           )
@@ -314,7 +320,7 @@ export const make = (
               )
             : state._tag === "Lapsed"
               ? claimFresh(key, token, startedAt, keepLocally, true)
-              : wait(key, token, state.holder, startedAt, keepLocally)
+              : wait(key, token, state.holder, startedAt, keepLocally, state.patientUntil)
         )
       )
 

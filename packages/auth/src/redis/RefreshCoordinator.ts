@@ -14,7 +14,7 @@
  *   AES-256-GCM under a key derived (HKDF) from the refresh token itself. Every key has a TTL.
  * - **Redis away.** Every command is bounded (default 250 ms). When Redis stops answering the
  *   coordinator says `degraded` and sets `ddn_coordination_degraded` to 1; for the failover grace
- *   (default 2 s) refreshes wait for it, then they are coordinated within this process
+ *   (default 5 s) refreshes wait for it, then they are coordinated within this process
  *   (single-flight and reuse window in memory). When Redis is back, the grants made meanwhile and
  *   the leases of calls still running are written back, and coordination resumes by itself.
  *
@@ -56,7 +56,7 @@ export interface RedisOptions extends Omit<Options, "keySecret"> {
   /**
    * How long, from the moment Redis stops answering, refreshes wait for it to come back before they
    * are coordinated within this process (`DDN_COORDINATION_FAILOVER_MS`). A restart or a failover
-   * shorter than this costs latency and nothing else; past it, no refresh waits. Default 2 s.
+   * shorter than this costs latency and nothing else; past it, no refresh waits. Default 5 s.
    */
   readonly failoverGrace?: Duration.DurationInput | undefined
 }
@@ -67,7 +67,7 @@ export const redisDefaults = SharedCoordinator.defaults
 /** The shortest `DDN_COORDINATION_SECRET` accepted. */
 export const minSecretLength = 32
 
-/** `DDN_COORDINATION_FAILOVER_MS`: the {@link RedisOptions.failoverGrace}, 0–60000, default 2000. */
+/** `DDN_COORDINATION_FAILOVER_MS`: the {@link RedisOptions.failoverGrace}, 0–60000, default 5000. */
 export const failoverGraceConfig: Config.Config<Duration.Duration> = EnvConfig.millis(
   "DDN_COORDINATION_FAILOVER_MS",
   0,

@@ -18,7 +18,8 @@ import * as MemoryCoordinationStore from "../utils/MemoryCoordinationStore.js"
 
 /** The Redis coordinator's protocol on a `TestClock`, over the store's semantics in memory. */
 const secret = "a-coordination-secret-of-32-chars!!"
-const options: RefreshCoordinator.RedisOptions = { secret: Redacted.make(secret) }
+// A 2 s failover grace, shorter than the default, keeps the TestClock arithmetic below small.
+const options: RefreshCoordinator.RedisOptions = { secret: Redacted.make(secret), failoverGrace: "2 seconds" }
 const cipher = Cipher.make(Buffer.from(secret))
 
 const setup = (overrides: Partial<RefreshCoordinator.RedisOptions> = {}) =>
@@ -293,6 +294,29 @@ describe("SharedCoordinator.make (the Redis protocol)", () => {
       const result = yield* Fiber.join(fiber)
       expect(result.source).toBe("coalesced")
       expect(ddn.calls()).toBe(0)
+    })
+  )
+
+  it.scoped("after an outage that lost the lease, a waiter gives the holder a whole lease to take it again", () =>
+    Effect.gen(function* () {
+      const context = yield* setup()
+      const { ddn, memory } = context
+      const { fiber, key } = yield* waitingOnAnother(context, 60_000)
+      yield* TestClock.adjust("100 millis")
+      yield* memory.setDown(true)
+      memory.leases.clear()
+      yield* TestClock.adjust("1 second")
+      yield* memory.setDown(false)
+      // Settling (1 s), then 2 s more: still within the holder's lease, no takeover.
+      yield* TestClock.adjust("2900 millis")
+      expect(ddn.calls()).toBe(0)
+      expect(fiber.unsafePoll()).toBeNull()
+      // The holder never comes back: the waiter takes the call over once the lease has passed.
+      yield* TestClock.adjust("400 millis")
+      const result = yield* Fiber.join(fiber)
+      expect(result.source).toBe("upstream")
+      expect(ddn.calls()).toBe(1)
+      expect(memory.leases.has(key)).toBe(false)
     })
   )
 
