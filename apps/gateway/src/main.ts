@@ -24,7 +24,8 @@ const bracket = (host: string) => (host.includes(":") ? `[${host}]` : host)
 const startSandbox = async () => {
   const { SandboxServer } = await import("@ddn/sandbox")
   const sandbox = await SandboxServer.start()
-  return { sandbox, demoRefreshToken: sandbox.authority.mintSession("demo").refreshToken }
+  const mintDemoRefreshToken = () => sandbox.authority.mintSession("demo").refreshToken
+  return { sandbox, mintDemoRefreshToken }
 }
 
 const main = async (): Promise<void> => {
@@ -39,7 +40,7 @@ const main = async (): Promise<void> => {
   const embedded = Option.isNone(config.ddnApiUrl) ? await startSandbox() : undefined
   const gateway = await Gateway.start(config, {
     apiUrl: embedded?.sandbox.url,
-    demoRefreshToken: embedded?.demoRefreshToken
+    mintDemoRefreshToken: embedded?.mintDemoRefreshToken
   }).catch(async (error: unknown) => {
     await embedded?.sandbox.stop()
     const code = (error as { code?: unknown }).code
@@ -55,7 +56,7 @@ const main = async (): Promise<void> => {
   const lines = [
     ...(embedded === undefined
       ? [`DDN API: ${new URL(gateway.apiUrl).origin}`]
-      : [`DDN sandbox (embedded): ${embedded.sandbox.url}`, `Demo refresh token: ${embedded.demoRefreshToken}`]),
+      : [`DDN sandbox (embedded): ${embedded.sandbox.url}`, `Demo refresh token: ${embedded.mintDemoRefreshToken()}`]),
     `Gateway listening on ${listening}`,
     config.production ? `GraphQL endpoint: ${browsable}` : `GraphiQL: ${browsable}`
   ]
