@@ -4,6 +4,8 @@
  *
  * @since 0.1.0
  */
+export * as Cli from "./Cli.js"
+export * as Environment from "./Environment.js"
 export * as Gateway from "./Gateway.js"
 export * as GatewayConfig from "./GatewayConfig.js"
 export * as GatewayLogger from "./GatewayLogger.js"
