@@ -51,7 +51,7 @@ export interface Browser {
 }
 
 /** Launches chromium with a fresh profile under the OS temp dir; `close` removes it. */
-export const launch = async (viewport = { width: 1280, height: 800 }): Promise<Browser> => {
+export const launch = async (viewport = { width: 1440, height: 860 }): Promise<Browser> => {
   const profile = await mkdtemp(join(tmpdir(), "ddn-chromium-"))
   const context = await chromium.launchPersistentContext(profile, {
     executablePath,
