@@ -4,7 +4,7 @@
  * A B, B A, …; prints each side's median requests/s and CPU per request, and B / A. A side is a
  * built entry point plus Node flags and environment, so "before" can be an older build, e.g.
  *
- *   git stash && (cd apps/gateway && npx tsc -p tsconfig.build.json --outDir dist-before) && git stash pop
+ *   git stash && (cd apps/gateway && npx tsc -p tsconfig.build.json --outDir dist-before --tsBuildInfoFile dist-before/.tsbuildinfo) && git stash pop
  *   node --import tsx test/bench/compare-gateways.ts --a apps/gateway/dist-before/main.js --b apps/gateway/dist/main.js
  *   node --import tsx test/bench/compare-gateways.ts --b-args=--max-semi-space-size=64
  *   node --import tsx test/bench/compare-gateways.ts --a-env LOG_LEVEL=warn --b-env LOG_LEVEL=info

@@ -15,6 +15,7 @@ import * as Redacted from "effect/Redacted"
 import type * as GatewayConfig from "./GatewayConfig.js"
 import * as GatewayLogger from "./GatewayLogger.js"
 import * as GatewayRuntime from "./GatewayRuntime.js"
+import * as GraphiQL from "./GraphiQL.js"
 import * as GraphqlSchema from "./GraphqlSchema.js"
 import * as GraphqlServer from "./GraphqlServer.js"
 import * as HttpServer from "./HttpServer.js"
@@ -44,8 +45,11 @@ export interface Options {
   readonly apiUrl?: URL | string | undefined
   /** Where log lines go; default stdout. */
   readonly logSink?: GatewayLogger.Sink | undefined
-  /** Pre-fills GraphiQL's variables (the embedded sandbox's demo session). */
-  readonly demoRefreshToken?: string | undefined
+  /**
+   * Mints a refresh token for each GraphiQL page load (the embedded sandbox's demo sessions), so
+   * Run always trades a fresh one; without it GraphiQL opens with a placeholder.
+   */
+  readonly mintDemoRefreshToken?: (() => string) | undefined
   /** Wraps the refresh the resolvers call, e.g. to inject a defect in a test. */
   readonly decorateRefresh?: ((coordinator: RefreshCoordinator.Service) => RefreshCoordinator.Service) | undefined
 }
@@ -79,7 +83,7 @@ export const start = async (config: GatewayConfig.GatewayConfig, options: Option
       schema: GraphqlSchema.make({ refresh }),
       config,
       logger,
-      demoRefreshToken: options.demoRefreshToken
+      mintDemoRefreshToken: options.mintDemoRefreshToken
     })
     const server = await HttpServer.listen({
       host: config.host,
@@ -89,7 +93,10 @@ export const start = async (config: GatewayConfig.GatewayConfig, options: Option
       handlers: {
         graphql: (request, response, requestState) => yoga.handle(request, response, { requestState }),
         metrics: async () => ({ contentType: metrics.contentType, body: await metrics.render() }),
-        ready: Readiness.report(Readiness.make(apiUrl), () => runtime.runPromise(coordinator.coordination))
+        ready: Readiness.report(Readiness.make(apiUrl), () => runtime.runPromise(coordinator.coordination)),
+        files: config.production
+          ? undefined
+          : { prefix: GraphiQL.assetPrefix, paths: GraphiQL.assetPaths, serve: GraphiQL.serveAsset }
       }
     })
 

@@ -1,14 +1,15 @@
 /**
  * The graphql-yoga instance serving `/graphql`: the schema, the hardening plugins, yoga's parse and
- * validation caches (on by default), errors masked without detail, and GraphiQL with a ready example
- * operation outside production. Built once per process.
+ * validation caches (on by default), errors masked without detail, and GraphiQL (served from this
+ * server, see `GraphiQL.ts`) with a ready example operation outside production. Built once per process.
  *
  * @since 0.1.0
  */
 import type { GraphQLSchema } from "graphql"
-import { createYoga, type GraphiQLOptions, type YogaServerInstance } from "graphql-yoga"
+import { createYoga, type YogaServerInstance } from "graphql-yoga"
 import type * as GatewayConfig from "./GatewayConfig.js"
 import * as GatewayLogger from "./GatewayLogger.js"
+import * as GraphiQL from "./GraphiQL.js"
 import * as Hardening from "./Hardening.js"
 import * as RefreshResult from "./RefreshResult.js"
 import type * as RequestLog from "./RequestLog.js"
@@ -25,9 +26,11 @@ export interface ServerContext {
 export type GraphqlServer = YogaServerInstance<ServerContext, object>
 
 /** The operation GraphiQL opens with. */
-export const exampleOperation = `# Trade a refresh token for a new pair. In sandbox mode the variables below hold the
-# demo refresh token printed at start-up; it is single-use, so paste the new
-# refreshToken from the answer to refresh again.
+export const exampleOperation = `# Trade a refresh token for a new pair: press Run.
+# In sandbox mode the variables hold a demo token
+# minted for this page load. Tokens are single-use:
+# reload for another, or paste the answer's
+# refreshToken into the variables.
 mutation Refresh($refreshToken: String!) {
   refreshToken(refreshToken: $refreshToken) {
     __typename
@@ -46,16 +49,14 @@ mutation Refresh($refreshToken: String!) {
 }
 `
 
-/** GraphiQL's settings; `demoRefreshToken` pre-fills the variables (sandbox mode only). */
-export const graphiql = (demoRefreshToken: string | undefined): GraphiQLOptions => ({
+/** What the variables pane shows when no demo token is available (outside sandbox mode). */
+export const placeholderRefreshToken = "<refresh token>"
+
+/** GraphiQL's settings; `demoRefreshToken` fills the variables (sandbox mode only). */
+export const graphiql = (demoRefreshToken: string | undefined): GraphiQL.PageOptions => ({
   title: "DDN gateway",
-  defaultQuery: exampleOperation,
-  defaultTabs: [
-    {
-      query: exampleOperation,
-      variables: JSON.stringify({ refreshToken: demoRefreshToken ?? "<refresh token>" }, null, 2)
-    }
-  ],
+  query: exampleOperation,
+  variables: JSON.stringify({ refreshToken: demoRefreshToken ?? placeholderRefreshToken }, null, 2),
   defaultEditorToolsVisibility: "variables",
   shouldPersistHeaders: false
 })
@@ -65,8 +66,8 @@ export interface Options {
   readonly schema: GraphQLSchema
   readonly config: GatewayConfig.GatewayConfig
   readonly logger: GatewayLogger.GatewayLogger
-  /** Pre-fills GraphiQL's variables; only for the embedded sandbox's demo session. */
-  readonly demoRefreshToken?: string | undefined
+  /** Mints the refresh token GraphiQL opens with, once per page load; only for the embedded sandbox. */
+  readonly mintDemoRefreshToken?: (() => string) | undefined
 }
 
 /** Builds the yoga instance. */
@@ -76,7 +77,8 @@ export const make = (options: Options): GraphqlServer =>
     graphqlEndpoint: endpoint,
     logging: GatewayLogger.yogaLogger(options.logger),
     maskedErrors: { isDev: false, errorMessage: RefreshResult.messages.internal },
-    graphiql: options.config.production ? false : graphiql(options.demoRefreshToken),
+    graphiql: options.config.production ? false : () => graphiql(options.mintDemoRefreshToken?.()),
+    renderGraphiQL: GraphiQL.render,
     landingPage: false,
     batching: false,
     multipart: false,
@@ -84,5 +86,8 @@ export const make = (options: Options): GraphqlServer =>
     // yoga's own limiter would wrap that buffer in a stream pipeline on every request.
     maxRequestBodySize: false,
     cors: Hardening.cors(options.config.corsOrigins),
-    plugins: Hardening.plugins({ production: options.config.production })
+    plugins: [
+      ...Hardening.plugins({ production: options.config.production }),
+      ...(options.config.production ? [] : [GraphiQL.pageHeadersPlugin])
+    ]
   })

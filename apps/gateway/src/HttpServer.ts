@@ -56,6 +56,15 @@ export interface Handlers {
   readonly metrics: () => Promise<{ readonly contentType: string; readonly body: string }>
   /** Whether the upstream answers, and what else `/readyz` reports. */
   readonly ready: () => Promise<Readiness.Report>
+  /** Static files under `prefix` (GraphiQL's code); `paths` lists those that exist. */
+  readonly files?: StaticFiles | undefined
+}
+
+/** Static files the server serves beside its routes. */
+export interface StaticFiles {
+  readonly prefix: string
+  readonly paths: ReadonlySet<string>
+  readonly serve: (request: IncomingMessage, response: ServerResponse, path: string) => Promise<void>
 }
 
 /** Where to listen and what to serve. */
@@ -200,6 +209,9 @@ export const listen = (options: Options): Promise<HttpServer> => {
       case "/metrics":
         return readOnly ? metrics(response) : methodNotAllowed(response, "GET, HEAD")
       default:
+        if (handlers.files !== undefined && path.startsWith(handlers.files.prefix)) {
+          return handlers.files.serve(request, response, path)
+        }
         return send(response, 404, json, bodies.notFound)
     }
   }
@@ -217,7 +229,10 @@ export const listen = (options: Options): Promise<HttpServer> => {
       RequestLog.write(
         logger,
         state,
-        { method: request.method ?? "", path: knownPaths.has(path) ? path : "(unmatched)" },
+        {
+          method: request.method ?? "",
+          path: knownPaths.has(path) || handlers.files?.paths.has(path) ? path : "(unmatched)"
+        },
         { status: response.statusCode, finished: response.writableFinished }
       )
       if (shuttingDown) server.closeIdleConnections()

@@ -4,10 +4,13 @@
  *
  * @since 0.1.0
  */
+export * as Cli from "./Cli.js"
+export * as Environment from "./Environment.js"
 export * as Gateway from "./Gateway.js"
 export * as GatewayConfig from "./GatewayConfig.js"
 export * as GatewayLogger from "./GatewayLogger.js"
 export * as GatewayRuntime from "./GatewayRuntime.js"
+export * as GraphiQL from "./GraphiQL.js"
 export * as GraphqlSchema from "./GraphqlSchema.js"
 export * as GraphqlServer from "./GraphqlServer.js"
 export * as Hardening from "./Hardening.js"

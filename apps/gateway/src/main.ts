@@ -1,6 +1,8 @@
+#!/usr/bin/env node
 /**
- * The gateway process: reads the environment, starts the embedded DDN sandbox when `DDN_API_URL` is
- * unset (sandbox mode), starts the gateway, prints where everything is, and shuts down gracefully on
+ * The gateway process, also the `ddn-gateway` bin: `--help` and `--version` answer and exit;
+ * otherwise it reads the environment, starts the embedded DDN sandbox when `DDN_API_URL` is unset
+ * (sandbox mode), starts the gateway, prints where everything is, and shuts down gracefully on
  * SIGTERM or SIGINT (exit 0). A bad setting prints one line on stderr and exits 1.
  *
  * @since 0.1.0
@@ -8,6 +10,7 @@
 import * as Either from "effect/Either"
 import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
+import * as Cli from "./Cli.js"
 import * as GatewayConfig from "./GatewayConfig.js"
 import * as GatewayLogger from "./GatewayLogger.js"
 
@@ -24,10 +27,19 @@ const bracket = (host: string) => (host.includes(":") ? `[${host}]` : host)
 const startSandbox = async () => {
   const { SandboxServer } = await import("@ddn/sandbox")
   const sandbox = await SandboxServer.start()
-  return { sandbox, demoRefreshToken: sandbox.authority.mintSession("demo").refreshToken }
+  const mintDemoRefreshToken = () => sandbox.authority.mintSession("demo").refreshToken
+  return { sandbox, mintDemoRefreshToken }
 }
 
 const main = async (): Promise<void> => {
+  const command = Cli.parse(process.argv.slice(2))
+  if (command._tag === "Help") return void process.stdout.write(Cli.help())
+  if (command._tag === "Version") return void process.stdout.write(`${Cli.version}\n`)
+  if (command._tag === "Invalid") {
+    process.stderr.write(`ddn-gateway: ${command.message}\nTry ddn-gateway --help\n`)
+    process.exitCode = 2
+    return
+  }
   // A reader that goes away (e.g. `| head`) must not bring the server down.
   process.stdout.on("error", () => {})
   const loaded = GatewayConfig.fromEnv(process.env)
@@ -39,7 +51,7 @@ const main = async (): Promise<void> => {
   const embedded = Option.isNone(config.ddnApiUrl) ? await startSandbox() : undefined
   const gateway = await Gateway.start(config, {
     apiUrl: embedded?.sandbox.url,
-    demoRefreshToken: embedded?.demoRefreshToken
+    mintDemoRefreshToken: embedded?.mintDemoRefreshToken
   }).catch(async (error: unknown) => {
     await embedded?.sandbox.stop()
     const code = (error as { code?: unknown }).code
@@ -55,7 +67,7 @@ const main = async (): Promise<void> => {
   const lines = [
     ...(embedded === undefined
       ? [`DDN API: ${new URL(gateway.apiUrl).origin}`]
-      : [`DDN sandbox (embedded): ${embedded.sandbox.url}`, `Demo refresh token: ${embedded.demoRefreshToken}`]),
+      : [`DDN sandbox (embedded): ${embedded.sandbox.url}`, `Demo refresh token: ${embedded.mintDemoRefreshToken()}`]),
     `Gateway listening on ${listening}`,
     config.production ? `GraphQL endpoint: ${browsable}` : `GraphiQL: ${browsable}`
   ]

@@ -16,9 +16,12 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import * as Schema from "effect/Schema"
+import { invalidReason } from "./internal/refreshTokenInput.js"
 import { describeParseError, describePlatformError } from "./internal/safeDescription.js"
+import { InvalidInput } from "./RefreshError.js"
 import { TokenGrant } from "./TokenGrant.js"
 
 /** A session known only by its refresh token, e.g. fresh from a login: the first use refreshes it. */
@@ -85,6 +88,35 @@ export const makeMemory = (initial?: StoredSession): Effect.Effect<Service> =>
 /** `makeMemory` as a layer: each build of the layer starts from `initial`. */
 export const layerMemory = (initial?: StoredSession): Layer.Layer<TokenStore> =>
   Layer.effect(TokenStore, makeMemory(initial))
+
+/**
+ * Hands a refresh token from a sign-in to the store: saves it as a {@link RefreshTokenOnly} session
+ * when the store holds none, and leaves a stored session alone, since its refresh token has rotated
+ * since and is the one to spend (the sign-in's may already be spent). Succeeds with whether it saved.
+ * A token that could never be sent (empty, over 8 KiB, control characters) fails with `InvalidInput`.
+ */
+export const seed = (
+  refreshToken: Redacted.Redacted<string>
+): Effect.Effect<boolean, InvalidInput | TokenStoreError, TokenStore> =>
+  Effect.gen(function* () {
+    const reason = invalidReason(Redacted.value(refreshToken))
+    if (reason !== undefined) return yield* new InvalidInput({ reason })
+    const store = yield* TokenStore
+    if (Option.isSome(yield* store.load)) return false
+    yield* store.save(new RefreshTokenOnly({ refreshToken }))
+    return true
+  }).pipe(Effect.withSpan("TokenStore.seed"))
+
+/**
+ * `store`, {@link seed}ed with `refreshToken` (when given) as it is built: the first run of a program
+ * starts from the sign-in's token, later runs from what the store kept.
+ */
+export const layerSeeded =
+  (refreshToken: Option.Option<Redacted.Redacted<string>> | Redacted.Redacted<string>) =>
+  <E, R>(store: Layer.Layer<TokenStore, E, R>): Layer.Layer<TokenStore, E | InvalidInput | TokenStoreError, R> => {
+    const token = Option.isOption(refreshToken) ? refreshToken : Option.some(refreshToken)
+    return Option.isNone(token) ? store : Layer.tap(store, (context) => Effect.provide(seed(token.value), context))
+  }
 
 /** The file's content: a versioned envelope around the encoded session (tokens in clear). */
 const StoreFile = Schema.parseJson(

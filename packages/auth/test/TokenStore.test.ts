@@ -72,6 +72,72 @@ describe("TokenStore.layerMemory", () => {
   )
 })
 
+describe("TokenStore.seed and layerSeeded", () => {
+  const storedToken = Effect.flatMap(TokenStore.TokenStore, (store) =>
+    Effect.map(
+      store.load,
+      Option.map((session) => Redacted.value(session.refreshToken))
+    )
+  )
+
+  it.effect("saves a sign-in's refresh token into an empty store", () =>
+    Effect.gen(function* () {
+      expect(yield* TokenStore.seed(Redacted.make("signed-in"))).toBe(true)
+      expect(yield* storedToken).toEqual(Option.some("signed-in"))
+      const loaded = Option.getOrThrow(yield* Effect.flatMap(TokenStore.TokenStore, (store) => store.load))
+      expect(TokenStore.isGrant(loaded)).toBe(false)
+    }).pipe(Effect.provide(TokenStore.layerMemory()))
+  )
+
+  it.effect("leaves a stored session alone: its rotated token is the one to spend", () =>
+    Effect.gen(function* () {
+      expect(yield* TokenStore.seed(Redacted.make("signed-in"))).toBe(false)
+      expect(yield* storedToken).toEqual(Option.some(`${secretMarker}-refresh-1`))
+    }).pipe(Effect.provide(TokenStore.layerMemory(grant())))
+  )
+
+  it.effect.each(["", "  ", "a\nb", "x".repeat(8 * 1024 + 1)])(
+    "refuses %j with InvalidInput and saves nothing",
+    (token) =>
+      Effect.gen(function* () {
+        const error = failure(yield* Effect.exit(TokenStore.seed(Redacted.make(token))))
+        expect(error._tag).toBe("InvalidInput")
+        expect(yield* storedToken).toEqual(Option.none())
+      }).pipe(Effect.provide(TokenStore.layerMemory()))
+  )
+
+  it.effect("layerSeeded seeds as the layer builds, and does nothing without a token", () =>
+    Effect.gen(function* () {
+      const seeded = yield* storedToken.pipe(
+        Effect.provide(TokenStore.layerMemory().pipe(TokenStore.layerSeeded(Redacted.make("signed-in"))))
+      )
+      expect(seeded).toEqual(Option.some("signed-in"))
+      const unseeded = yield* storedToken.pipe(
+        Effect.provide(TokenStore.layerMemory().pipe(TokenStore.layerSeeded(Option.none())))
+      )
+      expect(unseeded).toEqual(Option.none())
+    })
+  )
+
+  it.scoped("layerSeeded over a file store: the first run writes the file, a later run keeps it", () =>
+    Effect.gen(function* () {
+      const fs = yield* FileSystem.FileSystem
+      const directory = yield* fs.makeTempDirectoryScoped()
+      const file = `${directory}/session.json`
+      const run = (token: string) =>
+        storedToken.pipe(
+          Effect.provide(TokenStore.layerFileNode(file).pipe(TokenStore.layerSeeded(Redacted.make(token))))
+        )
+      expect(yield* run("first")).toEqual(Option.some("first"))
+      expect(yield* run("second")).toEqual(Option.some("first"))
+      expect(JSON.parse(yield* fs.readFileString(file))).toEqual({
+        version: 1,
+        session: { _tag: "RefreshTokenOnly", refreshToken: "first" }
+      })
+    }).pipe(Effect.provide(NodeFiles))
+  )
+})
+
 describe("TokenStore.layerFile", () => {
   it.scoped("round-trips a grant and a bare refresh token; the file is mode 0600", () =>
     Effect.gen(function* () {

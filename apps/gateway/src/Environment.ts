@@ -1,0 +1,111 @@
+/**
+ * Every environment variable the gateway reads, with its default and meaning: the one list that
+ * `ddn-gateway --help`, `.env.example` and the README tables are made from or checked against (a test
+ * fails when they differ, or when `GatewayConfig` reads a variable that is not listed here). A new
+ * variable is a new row.
+ *
+ * @since 0.1.0
+ */
+
+/** One variable. */
+export interface Variable {
+  readonly name: string
+  /** The value used when the variable is unset; `undefined` when unset means something else (see `unset`). */
+  readonly default: string | undefined
+  /** What leaving the variable unset does, when there is no default value. */
+  readonly unset?: string | undefined
+  /** One line: what it sets, and what it accepts. */
+  readonly description: string
+}
+
+/** The gateway's variables, in the order they are documented. */
+export const variables: ReadonlyArray<Variable> = [
+  { name: "PORT", default: "4000", description: "listening port, 0–65535 (0 = any free port)" },
+  { name: "HOST", default: "0.0.0.0", description: "listening interface (host name or IP address)" },
+  {
+    name: "DDN_API_URL",
+    default: undefined,
+    unset: "sandbox mode",
+    description: "DDN base URL (http or https); required when NODE_ENV=production"
+  },
+  { name: "DDN_REFRESH_TIMEOUT_MS", default: "10000", description: "overall deadline of one refresh, 1–600000 ms" },
+  { name: "DDN_ATTEMPT_TIMEOUT_MS", default: "3000", description: "timeout of each upstream attempt, 1–600000 ms" },
+  { name: "DDN_MAX_ATTEMPTS", default: "4", description: "upstream attempts per refresh, 1–10" },
+  {
+    name: "DDN_REUSE_WINDOW_MS",
+    default: "10000",
+    description: "how long a grant is returned again for a resubmitted token, 0–3600000 ms (0 disables)"
+  },
+  {
+    name: "DDN_REUSE_MAX_ENTRIES",
+    default: "100000",
+    description: "most grants the reuse window keeps (least recently used evicted), 1–10000000"
+  },
+  { name: "LOG_LEVEL", default: "info", description: "trace, debug, info, warn, error, fatal or none" },
+  {
+    name: "CORS_ORIGINS",
+    default: undefined,
+    unset: "no CORS headers",
+    description: "comma-separated origins allowed from browsers, e.g. https://app.example.com"
+  },
+  {
+    name: "SHUTDOWN_GRACE_MS",
+    default: "10000",
+    description: "how long SIGTERM waits for in-flight requests, 0–600000 ms"
+  },
+  {
+    name: "NODE_ENV",
+    default: undefined,
+    unset: "development",
+    description: "production: no introspection, no GraphiQL, DDN_API_URL required"
+  },
+  {
+    name: "REDIS_URL",
+    default: undefined,
+    unset: "in-memory coordination",
+    description: "redis:// or rediss:// URL (credentials, /db): coordinate refreshes across instances through it"
+  },
+  {
+    name: "DDN_COORDINATION_SECRET",
+    default: undefined,
+    unset: "required with REDIS_URL",
+    description: "required with REDIS_URL: at least 32 characters, the same on every instance"
+  },
+  {
+    name: "DDN_COORDINATION_FAILOVER_MS",
+    default: "5000",
+    description: "how long refreshes wait for Redis to come back before coordinating locally, 0–60000 ms"
+  }
+]
+
+/** The default as the docs show it: the value, or `unset → <what that does>`. */
+export const shownDefault = (variable: Variable): string => variable.default ?? `unset → ${variable.unset ?? "not set"}`
+
+/** The environment part of `--help`: one aligned line per variable. */
+export const helpText = (): string => {
+  const nameWidth = Math.max(...variables.map((variable) => variable.name.length)) + 2
+  const defaultWidth = Math.max(...variables.map((variable) => shownDefault(variable).length)) + 2
+  return variables
+    .map(
+      (variable) =>
+        `  ${variable.name.padEnd(nameWidth)}${shownDefault(variable).padEnd(defaultWidth)}${variable.description}`
+    )
+    .join("\n")
+}
+
+/**
+ * The content of `.env.example`: every variable commented out at its default, so a copy of the file
+ * changes nothing until a line is uncommented (a blank value is not a default).
+ */
+export const envExample = (): string =>
+  [
+    "# The DDN gateway's environment, every variable at its default (generated from",
+    "# apps/gateway/src/Environment.ts; `pnpm --filter @ddn/gateway generate` rewrites it).",
+    "# Copy to .env, uncomment what you change, and run: node --env-file=.env apps/gateway/dist/main.js",
+    ...variables.flatMap((variable) => [
+      "",
+      `# ${variable.description}${variable.default === undefined ? ` (unset: ${variable.unset})` : ""}`,
+      `# ${variable.name}=${variable.default ?? ""}`
+    ]),
+    ""
+  ].join("\n")
