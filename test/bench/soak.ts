@@ -245,6 +245,17 @@ const main = async (): Promise<number> => {
       })
     ).json()) as { readonly state: string; readonly rotation: "none" | "delivered" | "lost" }
 
+  /** When each session was lost (seconds into the run) and how its last answers read, for the summary. */
+  const lostAt: Array<string> = []
+  const loseSession = (answers: ReadonlyArray<Answer>) => {
+    chains.lost += 1
+    if (lostAt.length < 20) {
+      lostAt.push(
+        `${((Date.now() - startedAt) / 1000).toFixed(1)} s (${answers.map((answer) => answer.outcome).join(", ")})`
+      )
+    }
+  }
+
   const endAt = Date.now() + seconds * 1000
   const user = async () => {
     let token = await login()
@@ -270,7 +281,7 @@ const main = async (): Promise<number> => {
       for (const answer of answers) if (answer.pair !== undefined) recordPair(token, answer.pair)
       const pair = answers.find((answer) => answer.pair !== undefined)?.pair
       if (pair !== undefined) {
-        if (answers.some((answer) => answer.outcome.startsWith("rejected"))) chains.lost += 1
+        if (answers.some((answer) => answer.outcome.startsWith("rejected"))) loseSession(answers)
         token = pair
         chains.refreshed += 1
         await sleep(between(0, 20))
@@ -279,7 +290,7 @@ const main = async (): Promise<number> => {
       if (answers.some((answer) => answer.outcome.startsWith("rejected"))) {
         const { rotation } = await inspect(token)
         if (rotation === "lost") chains.endedByUpstream += 1
-        else chains.lost += 1
+        else loseSession(answers)
         token = await login()
         continue
       }
@@ -425,7 +436,11 @@ const main = async (): Promise<number> => {
             `${restarted.sawDegraded} of ${instances} said degraded; at the end: ${finalCoordination.join(", ")}`
           ] as const
         ]),
-    ["no session lost where the upstream succeeded", chains.lost === 0, `${chains.lost} lost sessions`],
+    [
+      "no session lost where the upstream succeeded",
+      chains.lost === 0,
+      `${chains.lost} lost sessions${lostAt.length > 0 ? `, at ${lostAt.join("; ")}` : ""}`
+    ],
     ["racing answers agree", chains.divergent === 0, `${chains.divergent} tokens answered with different pairs`],
     ["traffic flowed", (counts.get("token_pair") ?? 0) > 0, `${counts.get("token_pair") ?? 0} token pairs`]
   ]

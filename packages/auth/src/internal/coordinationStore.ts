@@ -15,14 +15,15 @@ import type { RedisUnavailable } from "../redis/RedisConnection.js"
  */
 export interface CoordinationStore {
   /**
-   * Atomically: when `withOutcome` and an outcome is kept, returns it (and the lease holder, if any);
-   * otherwise takes the lease for `holder` if it is free, or says who holds it.
+   * Atomically: when an outcome is kept under `key` and it is not `seen` (one the caller has already
+   * judged and turned down), returns it with the lease holder, if any; otherwise takes the lease for
+   * `holder` if it is free, or says who holds it.
    */
   readonly claim: (
     key: string,
     holder: string,
     leaseMillis: number,
-    withOutcome: boolean
+    seen: string | undefined
   ) => Effect.Effect<Claim, RedisUnavailable>
   /** The outcome and the lease holder under `key`, as they are now. */
   readonly peek: (key: string) => Effect.Effect<Snapshot, RedisUnavailable>

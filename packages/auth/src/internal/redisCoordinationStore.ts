@@ -17,10 +17,8 @@ import type { Claim, CoordinationStore } from "./coordinationStore.js"
  * writes is one Lua script, so it is atomic.
  */
 const claimScript = `
-if ARGV[3] == "1" then
-  local outcome = redis.call("GET", KEYS[2])
-  if outcome then return { "kept", outcome, redis.call("GET", KEYS[1]) } end
-end
+local outcome = redis.call("GET", KEYS[2])
+if outcome and outcome ~= ARGV[3] then return { "kept", outcome, redis.call("GET", KEYS[1]) } end
 if redis.call("SET", KEYS[1], ARGV[1], "NX", "PX", ARGV[2]) then return { "acquired" } end
 return { "held", redis.call("GET", KEYS[1]) }
 `
@@ -50,7 +48,7 @@ interface ScriptedRedis extends Redis {
     outcome: string,
     holder: string,
     leaseMs: number,
-    withOutcome: string
+    seen: string
   ): Promise<ReadonlyArray<string | null>>
   ddnCoordinationRenew(...args: ReadonlyArray<string | number>): Promise<number>
   ddnCoordinationSettle(
@@ -108,9 +106,9 @@ export const make = (connection: RedisConnection.Service, prefix: string): Effec
       ).pipe(Effect.map((watcher) => Deferred.await(watcher)))
 
     return {
-      claim: (key, holder, leaseMillis, withOutcome) =>
+      claim: (key, holder, leaseMillis, seen) =>
         connection
-          .use(() => redis.ddnCoordinationClaim(lease(key), outcome(key), holder, leaseMillis, withOutcome ? "1" : "0"))
+          .use(() => redis.ddnCoordinationClaim(lease(key), outcome(key), holder, leaseMillis, seen ?? ""))
           .pipe(
             Effect.map((reply): Claim => {
               switch (reply[0]) {

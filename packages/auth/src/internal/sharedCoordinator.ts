@@ -71,6 +71,14 @@ const decodeOutcome = Schema.decodeUnknownEither(Outcome)
 const resultOf = (outcome: Outcome): Effect.Effect<TokenGrant, RefreshError> =>
   outcome.result._tag === "Granted" ? Effect.succeed(restore(outcome.result.grant)) : Effect.fail(outcome.result.error)
 
+/** How a kept outcome may answer a claim, and what it is then called. */
+interface Acceptance {
+  readonly accepts: (outcome: Outcome, now: number) => boolean
+  readonly source: "reused" | "coalesced"
+  /** Whether taking the lease takes over from a holder whose lease lapsed. */
+  readonly takeover: boolean
+}
+
 /** Most recent grants kept sealed in memory, to be written back to Redis after an outage. */
 const maxRecentOutcomes = 10_000
 
@@ -110,9 +118,13 @@ export const make = (
      * Redis restarted without persistence lost the rest.
      */
     const recent = new Map<string, { readonly sealed: string; readonly until: number }>()
-    const remember = (key: string, sealed: string, until: number) => {
+    const remember = (key: string, sealed: string, until: number, now: number) => {
       recent.delete(key)
-      if (recent.size >= maxRecentOutcomes) recent.delete(recent.keys().next().value!)
+      // Oldest first: what has expired, then what is over the bound.
+      for (const [oldest, entry] of recent) {
+        if (entry.until > now && recent.size < maxRecentOutcomes) break
+        recent.delete(oldest)
+      }
       recent.set(key, { sealed, until })
     }
     const writeBack = Effect.flatMap(Clock.currentTimeMillis, (now) => {
@@ -130,10 +142,16 @@ export const make = (
      * work waits, so that every instance has reconnected and written back what it did meanwhile.
      */
     const healthyAtStart = yield* SubscriptionRef.get(store.healthy)
-    const outage: { since: number | undefined; recoveredAt: number | undefined; everUp: boolean } = {
+    const outage: {
+      since: number | undefined
+      recoveredAt: number | undefined
+      everUp: boolean
+      warnedOfLostWrites: boolean
+    } = {
       since: healthyAtStart ? undefined : yield* Clock.currentTimeMillis,
       recoveredAt: undefined,
-      everUp: healthyAtStart
+      everUp: healthyAtStart,
+      warnedOfLostWrites: false
     }
     const settleMillis = Math.max(1, Math.floor(leaseMillis / 3))
     yield* store.healthy.changes.pipe(
@@ -149,6 +167,7 @@ export const make = (
             const backFromOutage = outage.since !== undefined && outage.everUp
             outage.since = undefined
             outage.everUp = true
+            outage.warnedOfLostWrites = false
             if (!backFromOutage) return Effect.void
             outage.recoveredAt = now
             return writeBack
@@ -212,7 +231,7 @@ export const make = (
                 reusableUntil: reusableUntil(now),
                 result: { _tag: "Granted", grant: keep(grant) }
               }
-              remember(key, seal(token, key, outcome), now + outcomeTtl)
+              remember(key, seal(token, key, outcome), now + outcomeTtl, now)
             })
           )
         ),
@@ -242,19 +261,20 @@ export const make = (
                 })
             const sealed =
               result === undefined ? undefined : seal(token, key, { holder, reusableUntil: reusableUntil(now), result })
-            if (sealed !== undefined && Exit.isSuccess(exit)) remember(key, sealed, now + outcomeTtl)
+            if (sealed !== undefined && Exit.isSuccess(exit)) remember(key, sealed, now + outcomeTtl, now)
             const share =
               sealed === undefined
                 ? Effect.ignore(store.release(key, holder))
-                : store
-                    .settle(key, holder, sealed, outcomeTtl)
-                    .pipe(
-                      Effect.catchAll(() =>
-                        Effect.logWarning(
-                          "could not write a refresh's outcome to Redis; a grant is written back once Redis is back"
-                        )
+                : store.settle(key, holder, sealed, outcomeTtl).pipe(
+                    Effect.catchAll(() => {
+                      // One line per outage, not one per refresh.
+                      if (outage.warnedOfLostWrites) return Effect.void
+                      outage.warnedOfLostWrites = true
+                      return Effect.logWarning(
+                        "could not write refresh outcomes to Redis; the grants are written back once Redis is back"
                       )
-                    )
+                    })
+                  )
             return share.pipe(
               Effect.zipRight(Exit.isSuccess(exit) ? keepLocally(exit.value) : Effect.void),
               Effect.zipRight(Effect.map(exit, (grant): Coordinated => ({ grant, source: "upstream" })))
@@ -319,30 +339,60 @@ export const make = (
                 Effect.map((grant): Coordinated => ({ grant, source: "coalesced" }))
               )
             : state._tag === "Lapsed"
-              ? claimFresh(key, token, startedAt, keepLocally, true)
+              ? // Taking over: an outcome of the awaited holder written meanwhile still answers.
+                claim(key, token, startedAt, keepLocally, {
+                  accepts: (outcome, now) => outcome.holder === awaited || reusable(outcome, now),
+                  source: "coalesced",
+                  takeover: true
+                })
               : wait(key, token, state.holder, startedAt, keepLocally, state.patientUntil)
         )
       )
 
-    /** Takes the lease and calls, or waits for whoever holds it. */
-    const claimFresh = (
+    /** A new submission accepts only a grant within its reuse window; failures are never kept for it. */
+    const asNewSubmission: Acceptance = { accepts: reusable, source: "reused", takeover: false }
+
+    /**
+     * Claims `key`: a kept outcome that `acceptance` accepts answers; one it turns down is `seen` and
+     * not offered again, so an outcome written meanwhile still is; otherwise the lease is taken and the
+     * call made, or whoever holds the lease is waited for.
+     */
+    const claim = (
       key: string,
       token: Redacted.Redacted<string>,
       startedAt: number,
       keepLocally: (grant: TokenGrant) => Effect.Effect<void>,
-      takeover: boolean
+      acceptance: Acceptance,
+      seen?: string
     ): Effect.Effect<Coordinated, RefreshError | RedisUnavailable> => {
       const holder = newHolder()
-      return Effect.flatMap(store.claim(key, holder, leaseMillis, false), (claim) =>
-        claim._tag === "Acquired"
-          ? takeover
-            ? Effect.zipRight(
-                Metric.increment(RefreshMetrics.coordinationTakeovers),
-                hold(key, token, holder, keepLocally)
+      return Effect.flatMap(store.claim(key, holder, leaseMillis, seen), (claimed) => {
+        switch (claimed._tag) {
+          case "Acquired":
+            return acceptance.takeover
+              ? Effect.zipRight(
+                  Metric.increment(RefreshMetrics.coordinationTakeovers),
+                  hold(key, token, holder, keepLocally)
+                )
+              : hold(key, token, holder, keepLocally)
+          case "Held":
+            return wait(key, token, claimed.holder, startedAt, keepLocally)
+          case "Kept":
+            return Effect.flatMap(Clock.currentTimeMillis, (now) => {
+              const outcome = unseal(Redacted.value(token), key, claimed.outcome)
+              if (outcome === undefined || !acceptance.accepts(outcome, now)) {
+                return claim(key, token, startedAt, keepLocally, acceptance, claimed.outcome)
+              }
+              const answer = resultOf(outcome).pipe(
+                Effect.tap(keepLocally),
+                Effect.map((grant): Coordinated => ({ grant, source: acceptance.source }))
               )
-            : hold(key, token, holder, keepLocally)
-          : wait(key, token, claim.holder, startedAt, keepLocally)
-      )
+              return acceptance.source === "reused"
+                ? Effect.zipRight(Metric.increment(RefreshMetrics.reused), answer)
+                : answer
+            })
+        }
+      })
     }
 
     /** The whole protocol for a token this process cannot answer itself. */
@@ -351,30 +401,7 @@ export const make = (
       token: Redacted.Redacted<string>,
       keepLocally: (grant: TokenGrant) => Effect.Effect<void>
     ): Effect.Effect<Coordinated, RefreshError | RedisUnavailable> =>
-      Effect.flatMap(Clock.currentTimeMillis, (startedAt) => {
-        const holder = newHolder()
-        return Effect.flatMap(store.claim(key, holder, leaseMillis, window > 0), (claim) => {
-          switch (claim._tag) {
-            case "Acquired":
-              return hold(key, token, holder, keepLocally)
-            case "Held":
-              return wait(key, token, claim.holder, startedAt, keepLocally)
-            case "Kept": {
-              const outcome = unseal(Redacted.value(token), key, claim.outcome)
-              if (outcome !== undefined && reusable(outcome, startedAt)) {
-                return Effect.flatMap(Metric.increment(RefreshMetrics.reused), () =>
-                  resultOf(outcome).pipe(
-                    Effect.tap(keepLocally),
-                    Effect.map((grant): Coordinated => ({ grant, source: "reused" }))
-                  )
-                )
-              }
-              // A failure, or a grant past its window: never answered again to a new submission.
-              return claimFresh(key, token, startedAt, keepLocally, false)
-            }
-          }
-        })
-      })
+      Effect.flatMap(Clock.currentTimeMillis, (startedAt) => claim(key, token, startedAt, keepLocally, asNewSubmission))
 
     /**
      * Through Redis; when Redis fails, once more if it is back within the failover grace, else

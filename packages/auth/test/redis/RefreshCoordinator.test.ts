@@ -166,6 +166,32 @@ describe("SharedCoordinator.make (the Redis protocol)", () => {
     })
   )
 
+  it.scoped(
+    "an outcome written between two claims still answers: turning down a failure does not hide a newer grant",
+    () =>
+      Effect.gen(function* () {
+        const { coordinator, ddn, memory } = yield* setup()
+        const session = ddn.mint()
+        const token = Redacted.value(session.refreshToken)
+        const key = cipher.keyOf(token)
+        const failure = { _tag: "Failed", error: { _tag: "UpstreamUnavailable", reason: "Timeout", attempts: 4 } }
+        memory.outcomes.set(key, { value: sealedBy(token, "first-instance", failure), until: 10_000 })
+        // Right after this caller turned the failure down, another instance refreshes and settles.
+        const grant = ddn.rotateElsewhere(session.refreshToken)
+        memory.state.beforeClaim = (claims) => {
+          if (claims !== 1) return
+          memory.outcomes.set(key, {
+            value: sealedBy(token, "second-instance", { _tag: "Granted", grant: keep(grant) }, 10_000),
+            until: 10_000
+          })
+        }
+        const result = yield* coordinator.coordinate(session.refreshToken)
+        expect(result.source).toBe("reused")
+        expect(Redacted.value(result.grant.refreshToken)).toBe(Redacted.value(grant.refreshToken))
+        expect(ddn.calls()).toBe(0)
+      })
+  )
+
   it.scoped("a grant is reused from the store only within its window", () =>
     Effect.gen(function* () {
       const { coordinator, ddn, memory } = yield* setup({ reuseWindow: "10 seconds" })

@@ -16,11 +16,14 @@ export const make = Effect.gen(function* () {
   const outcomes = new Map<string, { value: string; until: number }>()
   const watchers = new Map<string, Set<Deferred.Deferred<void>>>()
   const healthy = yield* SubscriptionRef.make(true)
-  const state: { down: boolean; commands: number; settleGate: Deferred.Deferred<void> | undefined } = {
-    down: false,
-    commands: 0,
-    settleGate: undefined
-  }
+  const state: {
+    down: boolean
+    commands: number
+    settleGate: Deferred.Deferred<void> | undefined
+    /** Runs before each claim, with how many came before: to change the store between two of them. */
+    beforeClaim: ((claims: number) => void) | undefined
+  } = { down: false, commands: 0, settleGate: undefined, beforeClaim: undefined }
+  let claims = 0
 
   const live = <V extends { until: number }>(map: Map<string, V>, key: string, now: number) => {
     const entry = map.get(key)
@@ -40,9 +43,11 @@ export const make = Effect.gen(function* () {
     })
 
   const store: CoordinationStore = {
-    claim: (key, holder, leaseMillis, withOutcome) =>
+    claim: (key, holder, leaseMillis, seen) =>
       command((now) => {
-        const kept = withOutcome ? live(outcomes, key, now) : undefined
+        state.beforeClaim?.(claims++)
+        const found = live(outcomes, key, now)
+        const kept = found?.value === seen ? undefined : found
         const lease = live(leases, key, now)
         if (kept !== undefined) return { _tag: "Kept" as const, outcome: kept.value, holder: lease?.holder }
         if (lease === undefined) {
