@@ -75,5 +75,9 @@ const refreshWith = async (): Promise<(token: Redacted.Redacted<string>) => Effe
 }
 
 const refresh = await refreshWith()
-const gateway = await Gateway.start(config, { decorateRefresh: () => ({ refresh }) })
+const gateway = await Gateway.start(config, {
+  decorateRefresh: () => ({
+    coordinate: (token) => Effect.map(refresh(token), (grant) => ({ grant, source: "upstream" }))
+  })
+})
 process.stdout.write(`Gateway listening on ${gateway.url} (floor: ${floor})\n`)

@@ -16,10 +16,10 @@ beforeAll(async () => {
     {
       // A token no upstream would issue makes the client die: the only way to reach a defect.
       decorateRefresh: (client) => ({
-        refresh: (token) =>
+        coordinate: (token) =>
           Redacted.value(token) === "defect-please"
             ? Effect.die(new Error("secret detail of a bug"))
-            : client.refresh(token)
+            : client.coordinate(token)
       })
     }
   )

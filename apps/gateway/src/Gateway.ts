@@ -1,5 +1,6 @@
 /**
- * A whole gateway in this process: runtime, schema, yoga, metrics and HTTP server, wired once.
+ * A whole gateway in this process: runtime, schema, yoga, metrics (on their own listener), readiness
+ * and HTTP server, wired once.
  * `main.ts` uses it for the process; tests use it in-process.
  *
  * @since 0.1.0
@@ -12,13 +13,16 @@ import * as LogLevel from "effect/LogLevel"
 import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as ClientRateLimit from "./ClientRateLimit.js"
 import type * as GatewayConfig from "./GatewayConfig.js"
 import * as GatewayLogger from "./GatewayLogger.js"
 import * as GatewayRuntime from "./GatewayRuntime.js"
 import * as GraphqlSchema from "./GraphqlSchema.js"
 import * as GraphqlServer from "./GraphqlServer.js"
+import type * as Hardening from "./Hardening.js"
 import * as HttpServer from "./HttpServer.js"
 import * as Metrics from "./Metrics.js"
+import * as MetricsServer from "./MetricsServer.js"
 import * as Readiness from "./Readiness.js"
 import * as RefreshResult from "./RefreshResult.js"
 
@@ -31,6 +35,10 @@ export interface Gateway {
   readonly port: number
   /** The DDN API the gateway talks to. */
   readonly apiUrl: string
+  /** The metrics endpoint, e.g. `http://127.0.0.1:9464/metrics`; undefined with `METRICS_PORT=off`. */
+  readonly metricsUrl: string | undefined
+  /** The port of the metrics listener (the actual one with `METRICS_PORT=0`). */
+  readonly metricsPort: number | undefined
   /**
    * Graceful shutdown: stop accepting, let in-flight requests finish (up to the grace period),
    * dispose the runtime (closing the upstream pool), flush the logs. Idempotent.
@@ -46,8 +54,14 @@ export interface Options {
   readonly logSink?: GatewayLogger.Sink | undefined
   /** Pre-fills GraphiQL's variables (the embedded sandbox's demo session). */
   readonly demoRefreshToken?: string | undefined
-  /** Wraps the refresh the resolvers call, e.g. to inject a defect in a test. */
-  readonly decorateRefresh?: ((coordinator: RefreshCoordinator.Service) => RefreshCoordinator.Service) | undefined
+  /** Wraps the coordinator the resolvers call (`coordinate`), e.g. to inject a defect in a test. */
+  readonly decorateRefresh?:
+    | ((coordinator: RefreshCoordinator.Service) => Pick<RefreshCoordinator.Service, "coordinate">)
+    | undefined
+  /** The public listener's header size and timeouts; default `Hardening.httpLimits`. */
+  readonly httpLimits?: Hardening.HttpLimits | undefined
+  /** How often `/readyz` may probe DDN; default 5 s. */
+  readonly readinessInterval?: Duration.DurationInput | undefined
 }
 
 /** Starts a gateway from `config`; rejects if the port cannot be bound. */
@@ -62,41 +76,71 @@ export const start = async (config: GatewayConfig.GatewayConfig, options: Option
     const client = options.decorateRefresh?.(coordinator) ?? coordinator
     const metrics = Metrics.make(() => runtime.runSync(Metric.snapshot))
 
+    const rateLimit = await runtime.runPromise(ClientRateLimit.ClientRateLimit)
+
     const refresh = async (token: string, signal: AbortSignal): Promise<RefreshResult.Resolution> => {
       const startedAt = performance.now()
-      const exit = await runtime.runPromiseExit(client.refresh(Redacted.make(token)), { signal })
-      const resolution = RefreshResult.fromExit(exit)
+      const exit = await runtime.runPromiseExit(client.coordinate(Redacted.make(token)), { signal })
+      const resolution = RefreshResult.fromExit(exit, signal.aborted)
       metrics.observeRefresh(resolution.outcome, (performance.now() - startedAt) / 1000)
       if (resolution.outcome === "internal" && Exit.isFailure(exit) && logger.isEnabled(LogLevel.Error)) {
-        if (!Cause.isInterruptedOnly(exit.cause)) {
-          logger.log(LogLevel.Error, "refresh failed unexpectedly", { cause: Cause.pretty(exit.cause) })
-        }
+        logger.log(LogLevel.Error, "refresh failed unexpectedly", { cause: Cause.pretty(exit.cause) })
       }
       return resolution
     }
 
+    const plugins =
+      rateLimit.perMinute === 0
+        ? []
+        : [
+            ClientRateLimit.plugin({
+              trustProxyHops: config.trustProxyHops,
+              consume: (key, refreshes) => runtime.runPromiseExit(rateLimit.consume(key, refreshes)),
+              onRefused: (refreshes, seconds) => {
+                for (let i = 0; i < refreshes; i++) metrics.observeRefresh("rate_limited", seconds)
+              }
+            })
+          ]
     const yoga = GraphqlServer.make({
       schema: GraphqlSchema.make({ refresh }),
       config,
       logger,
-      demoRefreshToken: options.demoRefreshToken
+      demoRefreshToken: options.demoRefreshToken,
+      plugins
+    })
+    const readiness = await runtime.runPromise(
+      Readiness.make({ apiUrl, interval: options.readinessInterval ?? Readiness.defaults.interval })
+    )
+
+    const metricsServer = await Option.match(config.metricsPort, {
+      onNone: () => Promise.resolve(undefined),
+      onSome: (port) =>
+        MetricsServer.listen({
+          host: config.metricsHost,
+          port,
+          render: async () => ({ contentType: metrics.contentType, body: await metrics.render() })
+        })
     })
     const server = await HttpServer.listen({
       host: config.host,
       port: config.port,
       logger,
       varyOrigin: config.corsOrigins.length > 0,
+      limits: options.httpLimits,
       handlers: {
         graphql: (request, response, requestState) => yoga.handle(request, response, { requestState }),
-        metrics: async () => ({ contentType: metrics.contentType, body: await metrics.render() }),
-        ready: Readiness.make(apiUrl)
+        ready: () => runtime.runPromise(readiness)
       }
+    }).catch(async (error: unknown) => {
+      await metricsServer?.close()
+      throw error
     })
 
     let closing: Promise<void> | undefined
     const close = () => {
       closing ??= (async () => {
         await server.close(Duration.toMillis(config.shutdownGrace))
+        await metricsServer?.close()
         await yoga.dispose()
         await runtime.dispose()
         logger.flush()
@@ -109,6 +153,8 @@ export const start = async (config: GatewayConfig.GatewayConfig, options: Option
       graphqlUrl: `${server.url}${GraphqlServer.endpoint}`,
       port: server.port,
       apiUrl: String(apiUrl),
+      metricsUrl: metricsServer?.url,
+      metricsPort: metricsServer?.port,
       close
     }
   } catch (error) {

@@ -1,22 +1,32 @@
 /**
  * The one `ManagedRuntime` of a gateway process: the core's `DdnAuthClient` over a pooled keep-alive
- * undici `HttpClient`, and the gateway's JSON logger at `LOG_LEVEL`. Built once at start-up, disposed
+ * undici `HttpClient`, the per-client rate limit over its store, and the gateway's JSON logger at `LOG_LEVEL`. Built once at start-up, disposed
  * on shutdown (which closes the upstream connection pool). Tracing is off until an exporter is wired
  * in (e.g. `@effect/opentelemetry`), since unexported spans cost CPU on every refresh.
  *
  * @since 0.1.0
  */
 import { DdnAuthClient, RefreshCoordinator } from "@ddn/auth"
+import type * as RateLimiter from "@effect/experimental/RateLimiter"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Option from "effect/Option"
+import * as BoundedRateLimiterStore from "./BoundedRateLimiterStore.js"
+import * as ClientRateLimit from "./ClientRateLimit.js"
 import type * as GatewayConfig from "./GatewayConfig.js"
 import * as GatewayLogger from "./GatewayLogger.js"
 
-/** The services a gateway runtime provides: resolvers refresh through the coordinator. */
-export type Services = RefreshCoordinator.RefreshCoordinator
+/** The services a gateway runtime provides: resolvers refresh through the coordinator, within the client's limit. */
+export type Services = RefreshCoordinator.RefreshCoordinator | ClientRateLimit.ClientRateLimit
+
+/**
+ * Where the per-client rate limit keeps its buckets: this instance's memory, bounded. A shared
+ * store (e.g. `@effect/experimental/RateLimiter/Redis`) makes the limit hold across instances.
+ */
+export const rateLimiterStore = (_config: GatewayConfig.GatewayConfig): Layer.Layer<RateLimiter.RateLimiterStore> =>
+  BoundedRateLimiterStore.layer()
 
 /** The runtime's type. */
 export type GatewayRuntime = ManagedRuntime.ManagedRuntime<Services, never>
@@ -41,6 +51,7 @@ export const layer = (
       Layer.provide(DdnAuthClient.layer(clientOptions(config, apiUrl))),
       Layer.provide(NodeHttpClient.layerUndici)
     ),
+    ClientRateLimit.layer({ perMinute: config.rateLimitPerMinute }).pipe(Layer.provide(rateLimiterStore(config))),
     Logger.replace(Logger.defaultLogger, GatewayLogger.effectLogger(logger)),
     Logger.minimumLogLevel(logger.level),
     // Every refresh's Exit is mapped by the gateway; the runtime's "unhandled error" line would be noise.

@@ -1,15 +1,17 @@
 /**
  * The graphql-yoga instance serving `/graphql`: the schema, the hardening plugins, yoga's parse and
- * validation caches (on by default), errors masked without detail, and GraphiQL with a ready example
- * operation outside production. Built once per process.
+ * validation caches (on by default), errors masked without detail and rewritten so that none echoes
+ * the request (`NoEcho`), and GraphiQL with a ready example operation outside production. Built once
+ * per process.
  *
  * @since 0.1.0
  */
 import type { GraphQLSchema } from "graphql"
-import { createYoga, type GraphiQLOptions, type YogaServerInstance } from "graphql-yoga"
+import { createYoga, type GraphiQLOptions, type Plugin, type YogaServerInstance } from "graphql-yoga"
 import type * as GatewayConfig from "./GatewayConfig.js"
 import * as GatewayLogger from "./GatewayLogger.js"
 import * as Hardening from "./Hardening.js"
+import * as NoEcho from "./NoEcho.js"
 import * as RefreshResult from "./RefreshResult.js"
 import type * as RequestLog from "./RequestLog.js"
 
@@ -67,6 +69,8 @@ export interface Options {
   readonly logger: GatewayLogger.GatewayLogger
   /** Pre-fills GraphiQL's variables; only for the embedded sandbox's demo session. */
   readonly demoRefreshToken?: string | undefined
+  /** More plugins, after the hardening ones (e.g. `ClientRateLimit.plugin`). */
+  readonly plugins?: ReadonlyArray<Plugin> | undefined
 }
 
 /** Builds the yoga instance. */
@@ -84,5 +88,9 @@ export const make = (options: Options): GraphqlServer =>
     // yoga's own limiter would wrap that buffer in a stream pipeline on every request.
     maxRequestBodySize: false,
     cors: Hardening.cors(options.config.corsOrigins),
-    plugins: Hardening.plugins({ production: options.config.production })
+    plugins: [
+      ...Hardening.plugins({ production: options.config.production }),
+      ...(options.plugins ?? []),
+      NoEcho.plugin(options.schema)
+    ]
   })

@@ -57,7 +57,8 @@ const main = async (): Promise<void> => {
       ? [`DDN API: ${new URL(gateway.apiUrl).origin}`]
       : [`DDN sandbox (embedded): ${embedded.sandbox.url}`, `Demo refresh token: ${embedded.demoRefreshToken}`]),
     `Gateway listening on ${listening}`,
-    config.production ? `GraphQL endpoint: ${browsable}` : `GraphiQL: ${browsable}`
+    config.production ? `GraphQL endpoint: ${browsable}` : `GraphiQL: ${browsable}`,
+    ...(gateway.metricsUrl === undefined ? [] : [`Metrics: ${gateway.metricsUrl}`])
   ]
   process.stdout.write(`${lines.join("\n")}\n`)
 
