@@ -8,7 +8,13 @@
  * 2. the core client (`DdnAuthNode.layerOptions`, `DdnAuthClient.refresh`) vs a plain `fetch` loop
  *    (`core-vs-fetch.ts`, a child process): the ratio;
  * 3. single-flight: 1,000 concurrent refreshes of one token through the gateway → upstream calls;
- * 4. memory: a fresh gateway's RSS after warm-up and after 200,000 requests with unique tokens.
+ * 4. memory: a fresh gateway's RSS after warm-up and after 200,000 requests with unique tokens;
+ * 5. protection: the gateway as shipped (per-client limit on, at a limit this one-address load never
+ *    reaches, so every request goes through the limiter) vs the same gateway with it off
+ *    (`RATE_LIMIT_PER_MINUTE=0`), fresh processes in interleaved rounds: the ratio (target 0.95).
+ *
+ * Every gateway here runs with `RATE_LIMIT_PER_MINUTE` at its maximum (`Processes.gateway`): the
+ * load comes from one address.
  *
  * Prints the figures and PASS/FAIL per target, writes `RESULTS.md` (its generated part) and
  * `results.svg` beside this file on full runs, and exits 1 when a judged target fails. `--smoke` is a
@@ -104,9 +110,9 @@ const fromCore = (label: string, sideRounds: ReadonlyArray<SideRound>): Report.S
 const sandboxStats = async (sandboxUrl: string) =>
   (await (await fetch(`${sandboxUrl}/sandbox/stats`)).json()) as { readonly refreshRequests: number }
 
-/** A counter's value from the gateway's Prometheus text. */
-const counter = async (gatewayUrl: string, name: string): Promise<number> => {
-  const text = await (await fetch(`${gatewayUrl}/metrics`)).text()
+/** A counter's value from the gateway's Prometheus text (its own listener). */
+const counter = async (gateway: Processes.ServedGateway, name: string): Promise<number> => {
+  const text = await (await fetch(gateway.metricsUrl!)).text()
   const match = new RegExp(`^${name} (\\S+)$`, "m").exec(text)
   return match === null ? Number.NaN : Number(match[1])
 }
@@ -166,6 +172,45 @@ const gatewayVsMinimal = async (sandbox: Processes.Served, gateway: Processes.Se
   }
 }
 
+/** Part 5: the gateway with the per-client limit on (never reached) vs off, fresh processes, interleaved rounds. */
+const protectionOnVsOff = async (sandbox: Processes.Served) => {
+  const off = await Processes.gateway(
+    sandbox.url,
+    { LOG_LEVEL: logLevel, RATE_LIMIT_PER_MINUTE: "0" },
+    nodeArgs,
+    "gateway, protection off"
+  )
+  const on = await Processes.gateway(sandbox.url, { LOG_LEVEL: logLevel }, nodeArgs, "gateway, protection on")
+  try {
+    const sides = [off, on]
+    const rates = new Map<Processes.Served, number>()
+    for (const side of sides) {
+      const warmUp = await loadRound(side, sandbox, await tokensFor(sandbox, 2_000, Math.min(warmUpSeconds, 5)), {
+        seconds: Math.min(warmUpSeconds, 5)
+      })
+      rates.set(side, warmUp.rps)
+      say(`  warm-up ${side.name}: ${warmUp.rps.toFixed(0)} requests/s`)
+    }
+    const results = new Map<Processes.Served, Array<MeasuredRound>>(sides.map((side) => [side, []]))
+    for (let round = 0; round < rounds; round++) {
+      for (const side of round % 2 === 0 ? sides : [...sides].reverse()) {
+        const result = await loadRound(side, sandbox, await tokensFor(sandbox, rates.get(side)!, seconds), { seconds })
+        rates.set(side, Math.max(rates.get(side)!, result.rps))
+        results.get(side)!.push(result)
+        say(
+          `  round ${round + 1} ${side.name}: ${result.rps.toFixed(0)} requests/s, p99 ${result.p99.toFixed(2)} ms, ${result.errors} errors, ${result.cpuMicros.toFixed(0)} µs CPU/request`
+        )
+      }
+    }
+    const offSide = sideOf("gateway, protection off", results.get(off)!)
+    const onSide = sideOf("gateway, protection on", results.get(on)!)
+    return { off: offSide, on: onSide, ratio: onSide.rps / offSide.rps, exitCodes: [await off.stop(), await on.stop()] }
+  } finally {
+    await off.stop()
+    await on.stop()
+  }
+}
+
 /**
  * Part 2: `core-vs-fetch.ts` in a process of its own (this one's event loop stays free meanwhile),
  * with the Node flags of part 1.
@@ -221,12 +266,12 @@ const pairOf = (body: string): string | undefined => {
 }
 
 /** Part 3: 1,000 concurrent refreshes of one token; the sandbox holds its answer for 1 s so that they overlap. */
-const singleFlight = async (sandbox: Processes.Served, gateway: Processes.Served) => {
+const singleFlight = async (sandbox: Processes.Served, gateway: Processes.ServedGateway) => {
   const requests = 1000
   const [token] = await Load.mintTokens(sandbox.url, 1)
   const before = (await sandboxStats(sandbox.url)).refreshRequests
-  const coalescedBefore = await counter(gateway.url, "ddn_refresh_coalesced_total")
-  const reusedBefore = await counter(gateway.url, "ddn_refresh_reused_total")
+  const coalescedBefore = await counter(gateway, "ddn_refresh_coalesced_total")
+  const reusedBefore = await counter(gateway, "ddn_refresh_reused_total")
   await fetch(`${sandbox.url}/sandbox/faults`, {
     method: "POST",
     headers: { "content-type": "application/json" },
@@ -245,8 +290,8 @@ const singleFlight = async (sandbox: Processes.Served, gateway: Processes.Served
     upstreamCalls: (await sandboxStats(sandbox.url)).refreshRequests - before,
     tokenPairs: pairs.length,
     distinctPairs: new Set(pairs).size,
-    coalesced: (await counter(gateway.url, "ddn_refresh_coalesced_total")) - coalescedBefore,
-    reused: (await counter(gateway.url, "ddn_refresh_reused_total")) - reusedBefore
+    coalesced: (await counter(gateway, "ddn_refresh_coalesced_total")) - coalescedBefore,
+    reused: (await counter(gateway, "ddn_refresh_reused_total")) - reusedBefore
   }
 }
 
@@ -271,7 +316,7 @@ const memory = async (sandbox: Processes.Served, rate: number) => {
     const tokens = await Load.mintTokens(sandbox.url, memoryRequests + chunks * spare)
     errors += (await Load.run({ url, connections, tokens: warmUpTokens, amount: warmUpRequests })).errors
     const rssAfterWarmUp = gateway.rss()
-    const heapAfterWarmUp = await counter(gateway.url, "nodejs_heap_size_used_bytes")
+    const heapAfterWarmUp = await counter(gateway, "nodejs_heap_size_used_bytes")
     peak = Math.max(peak, rssAfterWarmUp)
     say(
       `  after ${warmUpRequests} warm-up requests: RSS ${mib(rssAfterWarmUp).toFixed(1)} MiB, heap used ${mib(heapAfterWarmUp).toFixed(1)} MiB`
@@ -286,7 +331,7 @@ const memory = async (sandbox: Processes.Served, rate: number) => {
       say(`  ${done + amount} requests: RSS ${mib(gateway.rss()).toFixed(1)} MiB, ${round.rps.toFixed(0)} requests/s`)
     }
     const rssAfter = gateway.rss()
-    const heapAfter = await counter(gateway.url, "nodejs_heap_size_used_bytes")
+    const heapAfter = await counter(gateway, "nodejs_heap_size_used_bytes")
     peak = Math.max(peak, rssAfter)
     clearInterval(sampler)
     return {
@@ -386,11 +431,21 @@ const main = async (): Promise<number> => {
 
   say("4. memory")
   const rss = await memory(sandbox, proxy.gateway.rps)
+  say("5. protection on vs off")
+  const protection = await protectionOnVsOff(sandbox)
+  say(`   ratio ${protection.ratio.toFixed(2)}`)
   await sandbox.stop()
   const others = Machine.othersLoad(runStart, Machine.sample(), (Date.now() - startedAt) / 1000)
 
   const judged = !smoke
-  const errors = proxy.gateway.errors + proxy.minimal.errors + core.core.errors + core.fetch.errors + rss.errors
+  const errors =
+    proxy.gateway.errors +
+    proxy.minimal.errors +
+    core.core.errors +
+    core.fetch.errors +
+    rss.errors +
+    protection.off.errors +
+    protection.on.errors
   const targets: Array<Report.Target> = [
     {
       name: "gateway throughput",
@@ -421,10 +476,17 @@ const main = async (): Promise<number> => {
       judged
     },
     {
+      name: "protection",
+      goal: "≥ 0.95 × the gateway with RATE_LIMIT_PER_MINUTE=0, 0 errors",
+      measured: `${protection.ratio.toFixed(2)} ×, ${protection.on.errors} errors`,
+      pass: protection.ratio >= 0.95 && protection.on.errors === 0,
+      judged
+    },
+    {
       name: "no errors, no crash",
       goal: "every answer a TokenPair; gateways exit 0",
-      measured: `${errors} errors, exit codes ${gatewayExit} and ${rss.exitCode}`,
-      pass: errors === 0 && gatewayExit === 0 && rss.exitCode === 0,
+      measured: `${errors} errors, exit codes ${[gatewayExit, rss.exitCode, ...protection.exitCodes].join(", ")}`,
+      pass: errors === 0 && [gatewayExit, rss.exitCode, ...protection.exitCodes].every((code) => code === 0),
       judged: true
     }
   ]
@@ -442,7 +504,7 @@ const main = async (): Promise<number> => {
   }
 
   say("")
-  for (const side of [proxy.gateway, proxy.minimal, core.core, core.fetch]) {
+  for (const side of [proxy.gateway, proxy.minimal, core.core, core.fetch, protection.off, protection.on]) {
     say(
       `${side.label.padEnd(28)} ${side.rps.toFixed(0).padStart(7)} requests/s  p50 ${side.p50.toFixed(2).padStart(7)} ms  p99 ${side.p99.toFixed(2).padStart(7)} ms  ${String(side.errors).padStart(3)} errors  ${side.cpuMicros.toFixed(0).padStart(5)} µs CPU/request`
     )

@@ -14,13 +14,23 @@
  * - no session lost where the upstream succeeded (see {@link lostSessionDefinition});
  * - racing answers agree: all `TokenPair`s for one refresh token carry the same new pair.
  *
+ * Then an abuse phase (`internal/Abuse.ts`): honest users next to one abusive client (a flood of
+ * random invalid tokens, requests aborted 50 ms after sending, forged `X-Forwarded-For` entries)
+ * through a gateway behind one trusted proxy, in front of a sandbox limited to
+ * {@link abuseUpstreamRps} requests/s like DDN; once with the gateway's protection off
+ * (`RATE_LIMIT_PER_MINUTE=0`, printed for comparison) and once as shipped (judged):
+ * - the honest users' success rate (every request answered with a pair) at least 99 %;
+ * - their p99 latency under {@link abuseP99LimitMs} ms;
+ * - DDN calls per honest refresh at most 1.5 (judged, like the two above, on full runs only).
+ *
  * Full runs (not `--smoke`) also write their summary into `RESULTS.md` beside this file.
  *
- *   pnpm soak [--smoke] [--seconds 300] [--users 40] [--seed 7]
+ *   pnpm soak [--smoke] [--seconds 300] [--users 40] [--seed 7] [--abuse-seconds 60]
  */
 import { Agent, request } from "node:http"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
+import * as Abuse from "./internal/Abuse.js"
 import * as Load from "./internal/Load.js"
 import * as Machine from "./internal/Machine.js"
 import * as Options from "./internal/Options.js"
@@ -48,7 +58,8 @@ const { values, smoke, switches } = Options.parse({
   specs: {
     seconds: { env: "SOAK_SECONDS", full: 300, smoke: 20, help: "how long traffic runs" },
     users: { env: "SOAK_USERS", full: 40, smoke: 20, help: "simulated users, each with a refresh chain" },
-    seed: { env: "SOAK_SEED", full: 7, smoke: 7, help: "the sandbox's fault seed" }
+    seed: { env: "SOAK_SEED", full: 7, smoke: 7, help: "the sandbox's fault seed" },
+    "abuse-seconds": { env: "SOAK_ABUSE_SECONDS", full: 60, smoke: 10, help: "how long each abuse phase runs" }
   },
   switches: { "no-write": { type: "boolean", help: "do not write the summary into RESULTS.md" } }
 })
@@ -57,6 +68,12 @@ const users = Math.round(values.users)
 const warmUpSeconds = Math.min(60, Math.max(5, Math.round(seconds * 0.3)))
 const rssLimitMiB = 16
 const clientTimeoutMs = 25_000
+
+/** DDN's global limit in the abuse phase, requests per second (the issue's DDN allowed 100). */
+export const abuseUpstreamRps = 100
+/** The honest users' p99 latency the abuse phase allows. */
+export const abuseP99LimitMs = 1_000
+const abuseSeconds = values["abuse-seconds"]
 
 const faultyUpstream = {
   SANDBOX_ERROR_RATE_503: "0.10",
@@ -153,6 +170,8 @@ const main = async (): Promise<number> => {
     `pnpm soak${smoke ? " --smoke" : ""}: ${seconds} s, ${users} users, sandbox faults ${JSON.stringify(faultyUpstream)}\n`
   )
   const sandbox = await Processes.sandbox(faultyUpstream)
+  // Every simulated user here is 127.0.0.1 and refreshes far faster than a real client: this phase is
+  // about faults, so the per-client limit is where no load reaches (Processes' default; the limiter runs).
   const gateway = await Processes.gateway(sandbox.url, { LOG_LEVEL: "info" })
   const graphqlUrl = `${gateway.url}/graphql`
   const agent = new Agent({ keepAlive: true, maxSockets: users * 4 })
@@ -278,7 +297,7 @@ const main = async (): Promise<number> => {
 
   const alive = gateway.alive()
   const stats = (await (await fetch(`${sandbox.url}/sandbox/stats`)).json()) as Record<string, unknown>
-  const metrics = await (await fetch(`${gateway.url}/metrics`)).text()
+  const metrics = await (await fetch(gateway.metricsUrl!)).text()
   const exitCode = await gateway.stop()
   await sandbox.stop()
 
@@ -313,9 +332,27 @@ const main = async (): Promise<number> => {
     `RSS (MiB): ${rss.length} samples, first fifth after warm-up ${first.toFixed(1)}, last fifth ${last.toFixed(1)}, slope ${slope.toFixed(2)} MiB/min, max ${mib(Math.max(...rss.map((sample) => sample.bytes))).toFixed(1)}`
   )
   say(`\n${rssCriterion(warmUpSeconds, rssLimitMiB)}\n\n${lostSessionDefinition}\n`)
+
+  const abuseOptions = {
+    seconds: abuseSeconds,
+    honestUsers: users,
+    upstreamRps: abuseUpstreamRps,
+    floodRps: 300,
+    abortRps: 100
+  }
+  say(
+    `abuse phases: ${users} honest users (one address each, a refresh every 1–2 s), one abuser (${abuseOptions.floodRps} invalid tokens/s, ${abuseOptions.abortRps} requests/s aborted after 50 ms), DDN limited to ${abuseUpstreamRps} requests/s`
+  )
+  const unprotected = await Abuse.run({ ...abuseOptions, gatewayEnv: { RATE_LIMIT_PER_MINUTE: "0" } })
+  for (const line of Abuse.describe("protection off (RATE_LIMIT_PER_MINUTE=0), for comparison", unprotected)) say(line)
+  const abused = await Abuse.run({ ...abuseOptions, gatewayEnv: { RATE_LIMIT_PER_MINUTE: "60" } })
+  for (const line of Abuse.describe("protection on (RATE_LIMIT_PER_MINUTE=60, the default)", abused)) say(line)
+
   const others = Machine.othersLoad(machineStart, Machine.sample(), (Date.now() - startedAt) / 1000)
   say(`other processes kept ${others.toFixed(2)} cores busy on average during the run\n`)
 
+  // Short phases are dominated by start-up (a fresh gateway warming up, each client's first full bucket).
+  const notJudged = smoke ? "; not judged on a smoke run" : ""
   const checks: ReadonlyArray<readonly [string, boolean, string]> = [
     [
       "every request answered with a result or a mapped error",
@@ -331,7 +368,27 @@ const main = async (): Promise<number> => {
     ],
     ["no session lost where the upstream succeeded", chains.lost === 0, `${chains.lost} lost sessions`],
     ["racing answers agree", chains.divergent === 0, `${chains.divergent} tokens answered with different pairs`],
-    ["traffic flowed", (counts.get("token_pair") ?? 0) > 0, `${counts.get("token_pair") ?? 0} token pairs`]
+    ["traffic flowed", (counts.get("token_pair") ?? 0) > 0, `${counts.get("token_pair") ?? 0} token pairs`],
+    [
+      "under abuse, honest users succeed",
+      smoke || abused.honest.successRate >= 0.99,
+      `${(abused.honest.successRate * 100).toFixed(2)} % of ${abused.honest.requests} requests answered with a pair (target ≥ 99 %; ${(unprotected.honest.successRate * 100).toFixed(2)} % without protection)${notJudged}`
+    ],
+    [
+      "under abuse, honest latency",
+      smoke || abused.honest.p99 < abuseP99LimitMs,
+      `p99 ${abused.honest.p99.toFixed(1)} ms (target < ${abuseP99LimitMs} ms; ${unprotected.honest.p99.toFixed(1)} ms without protection)${notJudged}`
+    ],
+    [
+      "under abuse, DDN calls per honest refresh",
+      smoke || abused.upstream.callsPerHonestRefresh <= 1.5,
+      `${abused.upstream.callsPerHonestRefresh.toFixed(2)} (target ≤ 1.5; ${unprotected.upstream.callsPerHonestRefresh.toFixed(2)} without protection)${notJudged}`
+    ],
+    [
+      "abuse phases end cleanly",
+      unprotected.gatewayExitCode === 0 && abused.gatewayExitCode === 0,
+      `gateway exit codes ${unprotected.gatewayExitCode} and ${abused.gatewayExitCode}`
+    ]
   ]
   for (const [name, pass, detail] of checks) say(`${pass ? "PASS" : "FAIL"}  ${name}: ${detail}`)
   if (!smoke && switches["no-write"] !== true) {
