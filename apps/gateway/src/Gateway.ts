@@ -64,7 +64,10 @@ export interface Options {
   readonly readinessInterval?: Duration.DurationInput | undefined
 }
 
-/** Starts a gateway from `config`; rejects if the port cannot be bound. */
+/**
+ * Starts a gateway from `config`; rejects if a port cannot be bound (the error's `listener` is
+ * `"metrics"` when it is the metrics port).
+ */
 export const start = async (config: GatewayConfig.GatewayConfig, options: Options = {}): Promise<Gateway> => {
   const apiUrl = options.apiUrl ?? Option.getOrUndefined(config.ddnApiUrl)
   if (apiUrl === undefined) throw new Error("Gateway.start: no DDN API URL (set DDN_API_URL or pass apiUrl)")
@@ -119,6 +122,8 @@ export const start = async (config: GatewayConfig.GatewayConfig, options: Option
           host: config.metricsHost,
           port,
           render: async () => ({ contentType: metrics.contentType, body: await metrics.render() })
+        }).catch((error: unknown) => {
+          throw Object.assign(error as Error, { listener: "metrics" })
         })
     })
     const server = await HttpServer.listen({

@@ -201,20 +201,30 @@ const isGraphQLError = (error: unknown): error is GraphQLError =>
 /** The plugin over `schema` (whose names rewritten messages may mention). */
 export const plugin = (schema: GraphQLSchema): Plugin => {
   const names = namesOf(schema)
-  return {
-    onRequestParse: ({ requestParser, setRequestParser }) => {
-      if (requestParser === undefined) return
-      const rethrow = (error: unknown): never => {
-        throw isGraphQLError(error) ? error : unparsable()
-      }
-      setRequestParser((request) => {
+  type Parser = NonNullable<Parameters<NonNullable<Plugin["onRequestParse"]>>[0]["requestParser"]>
+  const rethrow = (error: unknown): never => {
+    throw isGraphQLError(error) ? error : unparsable()
+  }
+  // One wrapper per parser (yoga has a handful), not one per request.
+  const guarded = new WeakMap<Parser, Parser>()
+  const guard = (parser: Parser): Parser => {
+    let wrapped = guarded.get(parser)
+    if (wrapped === undefined) {
+      wrapped = (request) => {
         try {
-          const parsed = requestParser(request)
+          const parsed = parser(request)
           return isThenable(parsed) ? parsed.then((params) => params, rethrow) : parsed
         } catch (error) {
           return rethrow(error)
         }
-      })
+      }
+      guarded.set(parser, wrapped)
+    }
+    return wrapped
+  }
+  return {
+    onRequestParse: ({ requestParser, setRequestParser }) => {
+      if (requestParser !== undefined) setRequestParser(guard(requestParser))
     },
     onResultProcess: ({ result, setResult }) => {
       if (!isExecutionResult(result) || result.errors === undefined || result.errors.length === 0) return

@@ -42,10 +42,14 @@ const main = async (): Promise<void> => {
     demoRefreshToken: embedded?.demoRefreshToken
   }).catch(async (error: unknown) => {
     await embedded?.sandbox.stop()
-    const code = (error as { code?: unknown }).code
+    const { code, listener } = error as { code?: unknown; listener?: unknown }
+    const [names, host, port] =
+      listener === "metrics"
+        ? ["METRICS_HOST/METRICS_PORT", config.metricsHost, Option.getOrElse(config.metricsPort, () => 0)]
+        : ["HOST/PORT", config.host, config.port]
     return exitWith(
       typeof code === "string" && listenErrors.has(code)
-        ? `Invalid HOST/PORT: cannot listen on ${bracket(config.host)}:${config.port} (${code})`
+        ? `Invalid ${names}: cannot listen on ${bracket(host)}:${port} (${code})`
         : `Gateway failed to start: ${error instanceof Error ? error.message : String(error)}`
     )
   })

@@ -11,8 +11,11 @@
  *   using up this 2-core machine's CPU: a flood beyond the gateway's CPU is for the proxy in front
  *   (connection and request-rate limits), not for a per-client refresh limit.
  *
- * Figures: the honest users' success rate (a `TokenPair` for every request) and latency, the
- * abuser's requests and how the gateway answered them, and DDN calls per honest refresh.
+ * The honest users run alone for the first third of the phase (the quiet window, after 2 s of
+ * warm-up), then next to the abuser (the abused window), so that the abuser's effect on them is told
+ * apart from the machine's own noise. Figures per window: the honest users' success rate (a
+ * `TokenPair` for every request) and latency; for the abused window also the abuser's requests and
+ * how the gateway answered them, and DDN calls per honest refresh.
  */
 import { Agent, request } from "node:http"
 import * as Load from "./Load.js"
@@ -32,23 +35,29 @@ export interface Options {
   readonly gatewayEnv?: Readonly<Record<string, string>>
 }
 
+/** The honest users' figures over one window. */
+export interface HonestFigures {
+  readonly seconds: number
+  readonly requests: number
+  readonly pairs: number
+  readonly successRate: number
+  readonly p50: number
+  readonly p99: number
+  /** Distinct refresh tokens refreshed (racing tabs share one). */
+  readonly refreshes: number
+  readonly failures: Readonly<Record<string, number>>
+}
+
 /** What one abuse phase measured. */
 export interface Figures {
-  readonly seconds: number
-  readonly honest: {
-    readonly requests: number
-    readonly pairs: number
-    readonly successRate: number
-    readonly p50: number
-    readonly p99: number
-    /** Distinct refresh tokens refreshed (racing tabs share one). */
-    readonly refreshes: number
-    readonly failures: Readonly<Record<string, number>>
-  }
+  /** The honest users alone, then next to the abuser. */
+  readonly quiet: HonestFigures
+  readonly abused: HonestFigures
   readonly abuser: {
     readonly requests: number
     readonly byAnswer: Readonly<Record<string, number>>
   }
+  /** DDN over the abused window. */
   readonly upstream: {
     readonly calls: number
     readonly rateLimited: number
@@ -56,6 +65,9 @@ export interface Figures {
   }
   readonly gatewayExitCode: number | null
 }
+
+/** The first seconds of a phase, while the fresh gateway warms up, count in no window. */
+const warmUpMs = 2_000
 
 /** The most abusive requests the driver keeps open at once (beyond it, the abuser skips a beat). */
 const maxAbusiveInFlight = 512
@@ -136,19 +148,15 @@ export const run = async (options: Options): Promise<Figures> => {
       req.end(Load.refreshBody(token))
     })
 
-  const honestLatencies: Array<number> = []
-  const honestFailures: Record<string, number> = {}
-  let honestRequests = 0
-  let honestPairs = 0
-  let honestRefreshes = 0
+  const windows = { quiet: newWindow(), abused: newWindow() }
   const abusiveAnswers: Record<string, number> = {}
   let abusiveRequests = 0
+  const stats = async () =>
+    (await (await fetch(`${sandbox.url}/sandbox/stats`)).json()) as { refreshRequests: number; rateLimited: number }
 
-  const before = (await (await fetch(`${sandbox.url}/sandbox/stats`)).json()) as {
-    refreshRequests: number
-    rateLimited: number
-  }
   const startedAt = Date.now()
+  const quietFrom = startedAt + warmUpMs
+  const abuseFrom = startedAt + Math.max(warmUpMs + 3_000, (options.seconds * 1000) / 3)
   const endAt = startedAt + options.seconds * 1000
 
   const honestUser = async (index: number) => {
@@ -157,13 +165,16 @@ export const run = async (options: Options): Promise<Figures> => {
     await sleep(between(0, 2_000))
     while (Date.now() < endAt) {
       const tabs = Math.random() < 0.1 ? 3 : 1
+      const sentAt = Date.now()
       const answers = await Promise.all(Array.from({ length: tabs }, () => send(honestAgent, token!, address)))
-      honestRefreshes += 1
-      for (const answer of answers) {
-        honestRequests += 1
-        honestLatencies.push(answer.ms)
-        if (answer.label === "pair") honestPairs += 1
-        else honestFailures[answer.label] = (honestFailures[answer.label] ?? 0) + 1
+      const window = sentAt >= abuseFrom ? windows.abused : sentAt >= quietFrom ? windows.quiet : undefined
+      if (window !== undefined) {
+        window.refreshes += 1
+        for (const answer of answers) {
+          window.latencies.push(answer.ms)
+          if (answer.label === "pair") window.pairs += 1
+          else window.failures[answer.label] = (window.failures[answer.label] ?? 0) + 1
+        }
       }
       const pair = answers.find((answer) => answer.pair !== undefined)?.pair
       if (pair !== undefined) token = pair
@@ -189,13 +200,19 @@ export const run = async (options: Options): Promise<Figures> => {
       abusiveAnswers[answer.label] = (abusiveAnswers[answer.label] ?? 0) + 1
     })
   }
-  /** Open loop: every 10 ms, the requests due at each rate (fractions carried over). */
+  /** Open loop: every 10 ms or so, the requests due at each rate since the last tick (fractions carried over). */
+  let before = { refreshRequests: 0, rateLimited: 0 }
   const abuser = async () => {
+    await sleep(abuseFrom - Date.now())
+    before = await stats()
     let flood = 0
     let aborts = 0
+    let last = Date.now()
     while (Date.now() < endAt) {
-      flood += options.floodRps / 100
-      aborts += options.abortRps / 100
+      const now = Date.now()
+      flood += (options.floodRps * (now - last)) / 1000
+      aborts += (options.abortRps * (now - last)) / 1000
+      last = now
       for (; flood >= 1; flood--) fire()
       for (; aborts >= 1; aborts--) fire(50)
       await sleep(10)
@@ -204,42 +221,62 @@ export const run = async (options: Options): Promise<Figures> => {
   }
 
   await Promise.all([...Array.from({ length: options.honestUsers }, (_, index) => honestUser(index)), abuser()])
-  const seconds = (Date.now() - startedAt) / 1000
+  const finishedAt = Date.now()
   honestAgent.destroy()
   abusiveAgent.destroy()
   // Detached upstream calls of aborted requests may still be under way: let them land before counting.
   await sleep(1_000)
-  const after = (await (await fetch(`${sandbox.url}/sandbox/stats`)).json()) as typeof before
+  const after = await stats()
   const gatewayExitCode = await gateway.stop()
   await sandbox.stop()
 
-  const sorted = [...honestLatencies].sort((a, b) => a - b)
   const calls = after.refreshRequests - before.refreshRequests
   return {
-    seconds,
-    honest: {
-      requests: honestRequests,
-      pairs: honestPairs,
-      successRate: honestRequests === 0 ? 0 : honestPairs / honestRequests,
-      p50: Load.quantile(sorted, 0.5),
-      p99: Load.quantile(sorted, 0.99),
-      refreshes: honestRefreshes,
-      failures: honestFailures
-    },
+    quiet: figuresOf(windows.quiet, (abuseFrom - quietFrom) / 1000),
+    abused: figuresOf(windows.abused, (finishedAt - abuseFrom) / 1000),
     abuser: { requests: abusiveRequests, byAnswer: abusiveAnswers },
     upstream: {
       calls,
       rateLimited: after.rateLimited - before.rateLimited,
-      callsPerHonestRefresh: honestRefreshes === 0 ? Number.NaN : calls / honestRefreshes
+      callsPerHonestRefresh: windows.abused.refreshes === 0 ? Number.NaN : calls / windows.abused.refreshes
     },
     gatewayExitCode
   }
 }
 
+/** The honest answers of one window, as they come in. */
+interface Window {
+  readonly latencies: Array<number>
+  readonly failures: Record<string, number>
+  pairs: number
+  refreshes: number
+}
+
+const newWindow = (): Window => ({ latencies: [], failures: {}, pairs: 0, refreshes: 0 })
+
+const figuresOf = (window: Window, seconds: number): HonestFigures => {
+  const sorted = [...window.latencies].sort((a, b) => a - b)
+  const requests = sorted.length
+  return {
+    seconds,
+    requests,
+    pairs: window.pairs,
+    successRate: requests === 0 ? 0 : window.pairs / requests,
+    p50: Load.quantile(sorted, 0.5),
+    p99: Load.quantile(sorted, 0.99),
+    refreshes: window.refreshes,
+    failures: window.failures
+  }
+}
+
+const honestLine = (name: string, figures: HonestFigures) =>
+  `  honest users, ${name} (${figures.seconds.toFixed(0)} s): ${figures.requests} requests, ${(figures.successRate * 100).toFixed(2)} % answered with a pair, p50 ${figures.p50.toFixed(1)} ms, p99 ${figures.p99.toFixed(1)} ms${Object.keys(figures.failures).length > 0 ? `, otherwise ${JSON.stringify(figures.failures)}` : ""}`
+
 /** The figures as printed lines. */
 export const describe = (label: string, figures: Figures): ReadonlyArray<string> => [
-  `${label}: ${figures.seconds.toFixed(0)} s`,
-  `  honest users: ${figures.honest.requests} requests, ${(figures.honest.successRate * 100).toFixed(2)} % answered with a pair, p50 ${figures.honest.p50.toFixed(1)} ms, p99 ${figures.honest.p99.toFixed(1)} ms${Object.keys(figures.honest.failures).length > 0 ? `, otherwise ${JSON.stringify(figures.honest.failures)}` : ""}`,
-  `  abuser: ${figures.abuser.requests} requests (${(figures.abuser.requests / figures.seconds).toFixed(0)}/s), answered ${JSON.stringify(figures.abuser.byAnswer)}`,
-  `  DDN: ${figures.upstream.calls} calls (${(figures.upstream.calls / figures.seconds).toFixed(1)}/s), ${figures.upstream.rateLimited} answered 429, ${figures.upstream.callsPerHonestRefresh.toFixed(2)} calls per honest refresh (${figures.honest.refreshes} honest refreshes)`
+  label,
+  honestLine("alone", figures.quiet),
+  honestLine("next to the abuser", figures.abused),
+  `  abuser: ${figures.abuser.requests} requests (${(figures.abuser.requests / figures.abused.seconds).toFixed(0)}/s), answered ${JSON.stringify(figures.abuser.byAnswer)}`,
+  `  DDN meanwhile: ${figures.upstream.calls} calls (${(figures.upstream.calls / figures.abused.seconds).toFixed(1)}/s), ${figures.upstream.rateLimited} answered 429, ${figures.upstream.callsPerHonestRefresh.toFixed(2)} calls per honest refresh (${figures.abused.refreshes} honest refreshes)`
 ]
