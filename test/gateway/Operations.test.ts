@@ -163,7 +163,10 @@ describe("operations endpoints", () => {
   it("answers /healthz 503 once shutting down, while in-flight requests still finish", async () => {
     const own = await startGateway(sandbox.url)
     sandbox.faults.inject({ type: "latency", ms: 400 })
+    const before = sandbox.stats().refreshRequests
     const inFlight = refresh(own.graphqlUrl, sandbox.authority.mintSession().refreshToken)
+    // Under load the request may not have started yet: shutdown would close its idle connection.
+    while (sandbox.stats().refreshRequests === before) await new Promise((resolve) => setTimeout(resolve, 5))
 
     // A connection that has started a request is not idle, so shutdown lets it finish.
     const socket = connect(Number(new URL(own.url).port), "127.0.0.1")
