@@ -9,8 +9,12 @@
  *    (`core-vs-fetch.ts`, a child process): the ratio;
  * 3. single-flight: 1,000 concurrent refreshes of one token through the gateway → upstream calls;
  * 4. memory: a fresh gateway's RSS after warm-up and after 200,000 requests with unique tokens;
- * 5. settings compared: the gateway with a setting (e.g. `REDIS_URL`) vs the same gateway without it,
- *    fresh processes side by side in interleaved rounds: the ratio, judged against each setting's goal.
+ * 5. settings compared: the gateway with a setting (e.g. `REDIS_URL`, the per-client limit) vs the
+ *    same gateway without it, fresh processes side by side in interleaved rounds: the ratio, judged
+ *    against each setting's goal.
+ *
+ * Every gateway here runs with `RATE_LIMIT_PER_MINUTE` at its maximum (`Processes.gateway`): the
+ * load comes from one address, and the limiter still runs on every request.
  *
  * Prints the figures and PASS/FAIL per target, writes `RESULTS.md` (its generated part) and
  * `results.svg` beside this file on full runs, and exits 1 when a judged target fails. `--smoke` is a
@@ -107,9 +111,9 @@ const fromCore = (label: string, sideRounds: ReadonlyArray<SideRound>): Report.S
 const sandboxStats = async (sandboxUrl: string) =>
   (await (await fetch(`${sandboxUrl}/sandbox/stats`)).json()) as { readonly refreshRequests: number }
 
-/** A counter's value from the gateway's Prometheus text. */
-const counter = async (gatewayUrl: string, name: string): Promise<number> => {
-  const text = await (await fetch(`${gatewayUrl}/metrics`)).text()
+/** A counter's value from the gateway's Prometheus text (its own listener). */
+const counter = async (gateway: Processes.ServedGateway, name: string): Promise<number> => {
+  const text = await (await fetch(gateway.metricsUrl!)).text()
   const match = new RegExp(`^${name} (\\S+)$`, "m").exec(text)
   return match === null ? Number.NaN : Number(match[1])
 }
@@ -189,12 +193,22 @@ interface Variant {
   /** The least throughput ratio variant / baseline that passes. */
   readonly goal: number
   readonly setUp: () => Promise<{
+    /** The variables of the variant side. */
     readonly env: Readonly<Record<string, string>>
+    /** The variables of the baseline side, when the setting is on by default. */
+    readonly baselineEnv?: Readonly<Record<string, string>>
     readonly tearDown: () => Promise<void>
   }>
 }
 
 const variants: ReadonlyArray<Variant> = [
+  {
+    name: "per-client rate limit",
+    baseline: "gateway, RATE_LIMIT_PER_MINUTE=0",
+    variant: "gateway, rate limit on (never reached)",
+    goal: 0.95,
+    setUp: async () => ({ env: {}, baselineEnv: { RATE_LIMIT_PER_MINUTE: "0" }, tearDown: async () => {} })
+  },
   {
     name: "Redis coordination",
     baseline: "gateway, in-memory coordination",
@@ -215,8 +229,13 @@ const compareVariants = async (sandbox: Processes.Served) => {
   const compared: Array<Report.VariantResult> = []
   for (const variant of variants) {
     say(`  ${variant.name}`)
-    const { env, tearDown } = await variant.setUp()
-    const baseline = await Processes.gateway(sandbox.url, { LOG_LEVEL: logLevel }, nodeArgs, variant.baseline)
+    const { baselineEnv, env, tearDown } = await variant.setUp()
+    const baseline = await Processes.gateway(
+      sandbox.url,
+      { LOG_LEVEL: logLevel, ...baselineEnv },
+      nodeArgs,
+      variant.baseline
+    )
     const measured = await Processes.gateway(sandbox.url, { LOG_LEVEL: logLevel, ...env }, nodeArgs, variant.variant)
     try {
       const results = await interleaved(sandbox, [baseline, measured], {
@@ -300,12 +319,12 @@ const pairOf = (body: string): string | undefined => {
 }
 
 /** Part 3: 1,000 concurrent refreshes of one token; the sandbox holds its answer for 1 s so that they overlap. */
-const singleFlight = async (sandbox: Processes.Served, gateway: Processes.Served) => {
+const singleFlight = async (sandbox: Processes.Served, gateway: Processes.ServedGateway) => {
   const requests = 1000
   const [token] = await Load.mintTokens(sandbox.url, 1)
   const before = (await sandboxStats(sandbox.url)).refreshRequests
-  const coalescedBefore = await counter(gateway.url, "ddn_refresh_coalesced_total")
-  const reusedBefore = await counter(gateway.url, "ddn_refresh_reused_total")
+  const coalescedBefore = await counter(gateway, "ddn_refresh_coalesced_total")
+  const reusedBefore = await counter(gateway, "ddn_refresh_reused_total")
   await fetch(`${sandbox.url}/sandbox/faults`, {
     method: "POST",
     headers: { "content-type": "application/json" },
@@ -324,8 +343,8 @@ const singleFlight = async (sandbox: Processes.Served, gateway: Processes.Served
     upstreamCalls: (await sandboxStats(sandbox.url)).refreshRequests - before,
     tokenPairs: pairs.length,
     distinctPairs: new Set(pairs).size,
-    coalesced: (await counter(gateway.url, "ddn_refresh_coalesced_total")) - coalescedBefore,
-    reused: (await counter(gateway.url, "ddn_refresh_reused_total")) - reusedBefore
+    coalesced: (await counter(gateway, "ddn_refresh_coalesced_total")) - coalescedBefore,
+    reused: (await counter(gateway, "ddn_refresh_reused_total")) - reusedBefore
   }
 }
 
@@ -350,7 +369,7 @@ const memory = async (sandbox: Processes.Served, rate: number) => {
     const tokens = await Load.mintTokens(sandbox.url, memoryRequests + chunks * spare)
     errors += (await Load.run({ url, connections, tokens: warmUpTokens, amount: warmUpRequests })).errors
     const rssAfterWarmUp = gateway.rss()
-    const heapAfterWarmUp = await counter(gateway.url, "nodejs_heap_size_used_bytes")
+    const heapAfterWarmUp = await counter(gateway, "nodejs_heap_size_used_bytes")
     peak = Math.max(peak, rssAfterWarmUp)
     say(
       `  after ${warmUpRequests} warm-up requests: RSS ${mib(rssAfterWarmUp).toFixed(1)} MiB, heap used ${mib(heapAfterWarmUp).toFixed(1)} MiB`
@@ -365,7 +384,7 @@ const memory = async (sandbox: Processes.Served, rate: number) => {
       say(`  ${done + amount} requests: RSS ${mib(gateway.rss()).toFixed(1)} MiB, ${round.rps.toFixed(0)} requests/s`)
     }
     const rssAfter = gateway.rss()
-    const heapAfter = await counter(gateway.url, "nodejs_heap_size_used_bytes")
+    const heapAfter = await counter(gateway, "nodejs_heap_size_used_bytes")
     peak = Math.max(peak, rssAfter)
     clearInterval(sampler)
     return {

@@ -8,6 +8,10 @@
  *   node --import tsx test/bench/compare-gateways.ts --a apps/gateway/dist-before/main.js --b apps/gateway/dist/main.js
  *   node --import tsx test/bench/compare-gateways.ts --b-args=--max-semi-space-size=64
  *   node --import tsx test/bench/compare-gateways.ts --a-env LOG_LEVEL=warn --b-env LOG_LEVEL=info
+ *   node --import tsx test/bench/compare-gateways.ts --a-env RATE_LIMIT_PER_MINUTE=0
+ *
+ * Both sides serve metrics on a free port and run the per-client limit where this one-address load
+ * never reaches it, unless their environment says otherwise.
  */
 import { parseArgs } from "node:util"
 import * as Load from "./internal/Load.js"
@@ -51,6 +55,8 @@ const main = async () => {
       env: {
         PORT: "0",
         HOST: "127.0.0.1",
+        METRICS_PORT: "0",
+        RATE_LIMIT_PER_MINUTE: Processes.unreachableRateLimit,
         NODE_ENV: "production",
         LOG_LEVEL: "info",
         DDN_API_URL: sandbox.url,

@@ -77,9 +77,7 @@ const refreshWith = async (): Promise<(token: Redacted.Redacted<string>) => Effe
 const refresh = await refreshWith()
 const gateway = await Gateway.start(config, {
   decorateRefresh: () => ({
-    refresh,
-    coordinate: (token) => Effect.map(refresh(token), (grant) => ({ grant, source: "upstream" as const })),
-    coordination: Effect.succeed("memory" as const)
+    coordinate: (token) => Effect.map(refresh(token), (grant) => ({ grant, source: "upstream" }))
   })
 })
 process.stdout.write(`Gateway listening on ${gateway.url} (floor: ${floor})\n`)

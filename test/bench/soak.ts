@@ -14,6 +14,18 @@
  * - no session lost where the upstream succeeded (see {@link lostSessionDefinition});
  * - racing answers agree: all `TokenPair`s for one refresh token carry the same new pair.
  *
+ * Then an abuse phase (`internal/Abuse.ts`): honest users next to one abusive client (a flood of
+ * random invalid tokens, requests aborted 50 ms after sending, forged `X-Forwarded-For` entries)
+ * through a gateway behind one trusted proxy, in front of a sandbox limited to
+ * {@link abuseUpstreamRps} requests/s like DDN; once with the gateway's protection off
+ * (`RATE_LIMIT_PER_MINUTE=0`, printed for comparison) and once as shipped (judged):
+ * - the honest users' success rate next to the abuser (every request answered with a pair) at least 99 %;
+ * - their p99 latency next to the abuser under {@link abuseP99LimitMs} ms, a quarter of the refresh
+ *   deadline: none of them waited out DDN's quota or its retries (the abuser still costs them CPU:
+ *   a refused request costs the gateway about what a served one does, minus the DDN call; their p99
+ *   alone, the phase's first third, is printed beside it);
+ * - DDN calls per honest refresh at most 1.5 (judged, like the two above, on full runs only).
+ *
  * Full runs (not `--smoke`) also write their summary into `RESULTS.md` beside this file.
  *
  * With `--instances N` (N > 1), N gateways share a Redis the soak starts (`REDIS_URL`), each request
@@ -21,12 +33,13 @@
  * Redis is killed 40 % into the run and restarted a second later; the checks then also require every
  * instance to have reported `degraded` meanwhile and `redis` again at the end.
  *
- *   pnpm soak [--smoke] [--seconds 300] [--users 40] [--seed 7] [--instances 1]
+ *   pnpm soak [--smoke] [--seconds 300] [--users 40] [--seed 7] [--abuse-seconds 60] [--instances 1]
  */
 import { Agent, request } from "node:http"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { type RedisServer, startRedis } from "../support/RedisServer.js"
+import * as Abuse from "./internal/Abuse.js"
 import * as Load from "./internal/Load.js"
 import * as Machine from "./internal/Machine.js"
 import * as Options from "./internal/Options.js"
@@ -60,7 +73,8 @@ const { values, smoke, switches } = Options.parse({
       full: 1,
       smoke: 1,
       help: "gateway instances; more than 1 coordinate through a Redis that is restarted mid-run"
-    }
+    },
+    "abuse-seconds": { env: "SOAK_ABUSE_SECONDS", full: 60, smoke: 12, help: "how long each abuse phase runs" }
   },
   switches: { "no-write": { type: "boolean", help: "do not write the summary into RESULTS.md" } }
 })
@@ -70,6 +84,12 @@ const instances = Math.max(1, Math.round(values.instances))
 const warmUpSeconds = Math.min(60, Math.max(5, Math.round(seconds * 0.3)))
 const rssLimitMiB = 16
 const clientTimeoutMs = 25_000
+
+/** DDN's global limit in the abuse phase, requests per second (the issue's DDN allowed 100). */
+export const abuseUpstreamRps = 100
+/** The honest users' p99 the abuse phase allows next to the abuser: a quarter of the 10 s deadline. */
+export const abuseP99LimitMs = 2_500
+const abuseSeconds = values["abuse-seconds"]
 
 const faultyUpstream = {
   SANDBOX_ERROR_RATE_503: "0.10",
@@ -171,6 +191,8 @@ const main = async (): Promise<number> => {
     redis === undefined
       ? {}
       : { REDIS_URL: redis.url, DDN_COORDINATION_SECRET: "soak-coordination-secret-0123456789abcdef" }
+  // Every simulated user here is 127.0.0.1 and refreshes far faster than a real client: this phase is
+  // about faults, so the per-client limit is where no load reaches (Processes' default; the limiter runs).
   const gateways = await Promise.all(
     Array.from({ length: instances }, (_, i) =>
       Processes.gateway(
@@ -349,7 +371,7 @@ const main = async (): Promise<number> => {
 
   const alive = gateways.every((gateway) => gateway.alive())
   const stats = (await (await fetch(`${sandbox.url}/sandbox/stats`)).json()) as Record<string, unknown>
-  const metricTexts = await Promise.all(gateways.map(async (gateway) => (await fetch(`${gateway.url}/metrics`)).text()))
+  const metricTexts = await Promise.all(gateways.map(async (gateway) => (await fetch(gateway.metricsUrl!)).text()))
   const finalCoordination = await Promise.all(gateways.map(coordinationOf))
   const exitCodes = await Promise.all(gateways.map((gateway) => gateway.stop()))
   await sandbox.stop()
@@ -407,9 +429,32 @@ const main = async (): Promise<number> => {
     )
   }
   say(`\n${rssCriterion(warmUpSeconds, rssLimitMiB)}\n\n${lostSessionDefinition}\n`)
+
+  const abuseOptions = {
+    seconds: abuseSeconds,
+    honestUsers: users,
+    upstreamRps: abuseUpstreamRps,
+    // One client at 1.5 × DDN's whole budget: enough to starve everyone without protection, and what
+    // this shared 2-core machine's gateway serves with room to spare (a 429 costs ~1–2 ms of CPU here).
+    floodRps: 100,
+    abortRps: 50
+  }
+  say(
+    `abuse phases: ${users} honest users (one address each, a refresh every 1–2 s), one abuser (${abuseOptions.floodRps} invalid tokens/s, ${abuseOptions.abortRps} requests/s aborted after 50 ms), DDN limited to ${abuseUpstreamRps} requests/s`
+  )
+  const unprotected = await Abuse.run({ ...abuseOptions, gatewayEnv: { RATE_LIMIT_PER_MINUTE: "0" } })
+  for (const line of Abuse.describe("protection off (RATE_LIMIT_PER_MINUTE=0), for comparison:", unprotected)) {
+    say(line)
+  }
+  const protectedRun = await Abuse.run({ ...abuseOptions, gatewayEnv: { RATE_LIMIT_PER_MINUTE: "60" } })
+  for (const line of Abuse.describe("protection on (RATE_LIMIT_PER_MINUTE=60, the default):", protectedRun)) say(line)
+  const abused = protectedRun.abused
+
   const others = Machine.othersLoad(machineStart, Machine.sample(), (Date.now() - startedAt) / 1000)
   say(`other processes kept ${others.toFixed(2)} cores busy on average during the run\n`)
 
+  // Short phases are dominated by start-up (a fresh gateway warming up, each client's first full bucket).
+  const notJudged = smoke ? "; not judged on a smoke run" : ""
   const checks: ReadonlyArray<readonly [string, boolean, string]> = [
     [
       "every request answered with a result or a mapped error",
@@ -442,7 +487,27 @@ const main = async (): Promise<number> => {
       `${chains.lost} lost sessions${lostAt.length > 0 ? `, at ${lostAt.join("; ")}` : ""}`
     ],
     ["racing answers agree", chains.divergent === 0, `${chains.divergent} tokens answered with different pairs`],
-    ["traffic flowed", (counts.get("token_pair") ?? 0) > 0, `${counts.get("token_pair") ?? 0} token pairs`]
+    ["traffic flowed", (counts.get("token_pair") ?? 0) > 0, `${counts.get("token_pair") ?? 0} token pairs`],
+    [
+      "under abuse, honest users succeed",
+      smoke || abused.successRate >= 0.99,
+      `${(abused.successRate * 100).toFixed(2)} % of ${abused.requests} requests answered with a pair (target ≥ 99 %; ${(unprotected.abused.successRate * 100).toFixed(2)} % without protection)${notJudged}`
+    ],
+    [
+      "under abuse, honest latency",
+      smoke || abused.p99 < abuseP99LimitMs,
+      `p99 ${abused.p99.toFixed(1)} ms, ${protectedRun.quiet.p99.toFixed(1)} ms alone (target < ${abuseP99LimitMs} ms; ${unprotected.abused.p99.toFixed(1)} ms without protection)${notJudged}`
+    ],
+    [
+      "under abuse, DDN calls per honest refresh",
+      smoke || protectedRun.upstream.callsPerHonestRefresh <= 1.5,
+      `${protectedRun.upstream.callsPerHonestRefresh.toFixed(2)} (target ≤ 1.5; ${unprotected.upstream.callsPerHonestRefresh.toFixed(2)} without protection)${notJudged}`
+    ],
+    [
+      "abuse phases end cleanly",
+      unprotected.gatewayExitCode === 0 && protectedRun.gatewayExitCode === 0,
+      `gateway exit codes ${unprotected.gatewayExitCode} and ${protectedRun.gatewayExitCode}`
+    ]
   ]
   for (const [name, pass, detail] of checks) say(`${pass ? "PASS" : "FAIL"}  ${name}: ${detail}`)
   if (!smoke && switches["no-write"] !== true) {

@@ -57,7 +57,16 @@ describe("logs at LOG_LEVEL=debug", () => {
 
     // Success chains, rejections, and every system failure.
     let token = mint()
-    for (let i = 0; i < 5; i++) token = (await count(run(token))).body.data.refreshToken.refreshToken
+    let previous = token
+    for (let i = 0; i < 5; i++) {
+      previous = token
+      token = (await count(run(token))).body.data.refreshToken.refreshToken
+    }
+    // A resubmission is answered from the reuse window; racing tabs share one upstream call.
+    expect((await count(run(previous))).body.data.refreshToken.refreshToken).toBe(token)
+    sandbox.faults.inject({ type: "latency", ms: 200 })
+    const raced = mint()
+    await Promise.all([count(run(raced)), count(run(raced)), count(run(raced))])
     for (let i = 0; i < 3; i++) {
       const replayed = mint()
       sandbox.authority.refresh(replayed) // spent elsewhere: a 401 upstream, not the reuse window
@@ -145,10 +154,12 @@ describe("logs at LOG_LEVEL=debug", () => {
     const outcomes = new Set(requestLines.map((entry) => entry.outcome))
     for (const outcome of [
       "success",
+      "reused",
+      "coalesced",
       "expired",
       "invalid",
       "unavailable",
-      "rate_limited",
+      "upstream_rate_limited",
       "bad_response",
       "bad_input",
       "refused",
@@ -157,5 +168,7 @@ describe("logs at LOG_LEVEL=debug", () => {
       expect(outcomes, outcome).toContain(outcome)
     }
     expect(requestLines.map((entry) => entry.path)).toContain("(unmatched)")
+    // The client that went away is not a failure of the gateway: no error line.
+    expect(entries.filter((entry) => entry.level === "error")).toEqual([])
   })
 })

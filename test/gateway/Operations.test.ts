@@ -1,6 +1,7 @@
 import { connect } from "node:net"
 import type { Gateway } from "@ddn/gateway"
 import type { SandboxServer } from "@ddn/sandbox"
+import * as Option from "effect/Option"
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest"
 import { refresh, startGateway, startSandbox } from "./support.js"
 
@@ -26,7 +27,7 @@ const metricValue = (text: string, series: string): number => {
 }
 
 const scrape = async () => {
-  const response = await fetch(`${gateway.url}/metrics`)
+  const response = await fetch(gateway.metricsUrl!)
   expect(response.status).toBe(200)
   expect(response.headers.get("content-type")).toContain("text/plain")
   return response.text()
@@ -79,11 +80,14 @@ describe("operations endpoints", () => {
     const after = await scrape()
 
     const delta = (series: string) => metricValue(after, series) - metricValue(before, series)
-    expect(delta('ddn_gateway_refreshes_total{outcome="success"}')).toBe(3)
+    expect(delta('ddn_gateway_refreshes_total{outcome="success"}')).toBe(2)
+    expect(delta('ddn_gateway_refreshes_total{outcome="reused"}')).toBe(1)
     expect(delta('ddn_gateway_refreshes_total{outcome="expired"}')).toBe(1)
     expect(delta('ddn_gateway_refreshes_total{outcome="bad_input"}')).toBe(1)
-    expect(metricValue(after, 'ddn_gateway_refreshes_total{outcome="rate_limited"}')).toBe(0)
-    expect(delta('ddn_gateway_refresh_duration_seconds_count{outcome="success"}')).toBe(3)
+    for (const outcome of ["rate_limited", "upstream_rate_limited", "coalesced", "aborted", "internal"]) {
+      expect(metricValue(after, `ddn_gateway_refreshes_total{outcome="${outcome}"}`)).toBe(0)
+    }
+    expect(delta('ddn_gateway_refresh_duration_seconds_count{outcome="success"}')).toBe(2)
     expect(after).toContain('ddn_gateway_refresh_duration_seconds_bucket{le="0.1",outcome="success"}')
     expect(delta('ddn_upstream_attempts_total{outcome="2xx"}')).toBe(2)
     expect(delta("ddn_refresh_reused_total")).toBe(1)
@@ -96,14 +100,73 @@ describe("operations endpoints", () => {
     expect(after).not.toContain(token.slice(0, 8))
   })
 
-  it("answers 404 for unknown routes", async () => {
+  it("counts a refresh whose client went away as aborted, never internal, and coalesced callers apart", async () => {
+    const before = await scrape()
+    sandbox.faults.inject({ type: "latency", ms: 300 })
+    const token = sandbox.authority.mintSession().refreshToken
+    const gone = refresh(gateway.graphqlUrl, token, { signal: AbortSignal.timeout(100) }).catch(() => "aborted")
+    const joined = refresh(gateway.graphqlUrl, token)
+    expect(await gone).toBe("aborted")
+    expect((await joined).body.data.refreshToken.__typename).toBe("TokenPair")
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    const after = await scrape()
+    const delta = (outcome: string) =>
+      metricValue(after, `ddn_gateway_refreshes_total{outcome="${outcome}"}`) -
+      metricValue(before, `ddn_gateway_refreshes_total{outcome="${outcome}"}`)
+    expect(delta("aborted")).toBe(1)
+    expect(delta("internal")).toBe(0)
+    // The aborted caller started the upstream call; the other joined it.
+    expect(delta("coalesced") + delta("success")).toBe(1)
+  })
+
+  it("answers 404 for unknown routes, /metrics included: metrics have their own listener", async () => {
     expect((await fetch(`${gateway.url}/nope`)).status).toBe(404)
+    expect((await fetch(`${gateway.url}/metrics`)).status).toBe(404)
+    const metricsUrl = new URL(gateway.metricsUrl!)
+    expect(metricsUrl.hostname).toBe("127.0.0.1")
+    expect(Number(metricsUrl.port)).toBe(gateway.metricsPort)
+    expect(Number(metricsUrl.port)).not.toBe(gateway.port)
+    expect((await fetch(new URL("/graphql", metricsUrl))).status).toBe(404)
+    expect((await fetch(metricsUrl, { method: "POST" })).status).toBe(405)
+  })
+
+  it("serves no metrics with METRICS_PORT=off, and closes the metrics listener on shutdown", async () => {
+    const off = await startGateway(sandbox.url, { metricsPort: Option.none() })
+    expect(off.metricsUrl).toBeUndefined()
+    expect(off.metricsPort).toBeUndefined()
+    await off.close()
+
+    const own = await startGateway(sandbox.url)
+    expect((await fetch(own.metricsUrl!)).status).toBe(200)
+    await own.close()
+    await expect(fetch(own.metricsUrl!)).rejects.toThrow()
+  })
+
+  it("GET /readyz probes DDN at most once per 5 s however often it is asked, and answers from that probe", async () => {
+    const own = await startSandbox()
+    const probed = await startGateway(own.url, {}, { readinessInterval: "5 seconds" })
+    try {
+      const answers = await Promise.all(Array.from({ length: 200 }, () => fetch(`${probed.url}/readyz`)))
+      for (let i = 0; i < 100; i++) answers.push(await fetch(`${probed.url}/readyz`))
+      expect(answers.every((answer) => answer.status === 200)).toBe(true)
+      expect(own.stats().refreshRequests).toBe(1)
+      // DDN going away is seen at the next probe, not before.
+      own.faults.inject({ type: "status", status: 503 }, 100)
+      expect((await fetch(`${probed.url}/readyz`)).status).toBe(200)
+      expect(own.stats().refreshRequests).toBe(1)
+    } finally {
+      await probed.close()
+      await own.stop()
+    }
   })
 
   it("answers /healthz 503 once shutting down, while in-flight requests still finish", async () => {
     const own = await startGateway(sandbox.url)
     sandbox.faults.inject({ type: "latency", ms: 400 })
+    const before = sandbox.stats().refreshRequests
     const inFlight = refresh(own.graphqlUrl, sandbox.authority.mintSession().refreshToken)
+    // Under load the request may not have started yet: shutdown would close its idle connection.
+    while (sandbox.stats().refreshRequests === before) await new Promise((resolve) => setTimeout(resolve, 5))
 
     // A connection that has started a request is not idle, so shutdown lets it finish.
     const socket = connect(Number(new URL(own.url).port), "127.0.0.1")

@@ -16,11 +16,6 @@ beforeAll(async () => {
     {
       // A token no upstream would issue makes the client die: the only way to reach a defect.
       decorateRefresh: (client) => ({
-        ...client,
-        refresh: (token) =>
-          Redacted.value(token) === "defect-please"
-            ? Effect.die(new Error("secret detail of a bug"))
-            : client.refresh(token),
         coordinate: (token) =>
           Redacted.value(token) === "defect-please"
             ? Effect.die(new Error("secret detail of a bug"))

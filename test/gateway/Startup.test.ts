@@ -99,6 +99,11 @@ describe.concurrent("node dist/main.js", () => {
       const gateway = spawnGateway({ PORT: String(port) })
       expect((await gateway.exited).code).toBe(1)
       expect(gateway.stderr()).toBe(`Invalid HOST/PORT: cannot listen on 127.0.0.1:${port} (EADDRINUSE)\n`)
+      const metrics = spawnGateway({ METRICS_PORT: String(port) })
+      expect((await metrics.exited).code).toBe(1)
+      expect(metrics.stderr()).toBe(
+        `Invalid METRICS_HOST/METRICS_PORT: cannot listen on 127.0.0.1:${port} (EADDRINUSE)\n`
+      )
     } finally {
       blocker.close()
     }

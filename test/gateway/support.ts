@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url"
 import { Gateway, GatewayConfig } from "@ddn/gateway"
 import { SandboxServer } from "@ddn/sandbox"
 import * as LogLevel from "effect/LogLevel"
+import * as Option from "effect/Option"
 
 /** The built gateway entry the spawned tests run. */
 export const mainJs = fileURLToPath(new URL("../../apps/gateway/dist/main.js", import.meta.url))
@@ -23,16 +24,27 @@ export const refreshMutation = `mutation Refresh($refreshToken: String!) {
 /** A sandbox for one test file. */
 export const startSandbox = (options: Parameters<typeof SandboxServer.start>[0] = {}) => SandboxServer.start(options)
 
-/** A gateway in this process in front of `apiUrl`, on 127.0.0.1 with an ephemeral port and no logs. */
+/**
+ * A gateway in this process in front of `apiUrl`, on 127.0.0.1 with ephemeral ports (public and
+ * metrics) and no logs, `/readyz` probing on every call, and no per-client rate limit (every test
+ * client is 127.0.0.1; the rate-limit tests turn it on).
+ */
 export const startGateway = (
   apiUrl: string,
   overrides: Partial<GatewayConfig.GatewayConfig> = {},
   options: Gateway.Options = {}
 ): Promise<Gateway.Gateway> =>
-  Gateway.start(GatewayConfig.make({ host: "127.0.0.1", port: 0, logLevel: LogLevel.None, ...overrides }), {
-    apiUrl,
-    ...options
-  })
+  Gateway.start(
+    GatewayConfig.make({
+      host: "127.0.0.1",
+      port: 0,
+      metricsPort: Option.some(0),
+      rateLimitPerMinute: 0,
+      logLevel: LogLevel.None,
+      ...overrides
+    }),
+    { apiUrl, readinessInterval: 0, ...options }
+  )
 
 /** A GraphQL response as the tests look at it. */
 export interface GraphqlResponse {
@@ -87,10 +99,20 @@ export interface Spawned {
 
 const children = new Set<ChildProcessWithoutNullStreams>()
 
-/** Runs `node apps/gateway/dist/main.js` with `env` on top of a minimal environment. */
+/**
+ * Runs `node apps/gateway/dist/main.js` with `env` on top of a minimal environment: loopback,
+ * ephemeral ports (public and metrics), no per-client rate limit unless `env` sets one.
+ */
 export const spawnGateway = (env: Record<string, string>): Spawned => {
   const child = spawn(process.execPath, [mainJs], {
-    env: { PATH: process.env.PATH ?? "", HOST: "127.0.0.1", PORT: "0", ...env },
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOST: "127.0.0.1",
+      PORT: "0",
+      METRICS_PORT: "0",
+      RATE_LIMIT_PER_MINUTE: "0",
+      ...env
+    },
     stdio: ["pipe", "pipe", "pipe"]
   })
   children.add(child)

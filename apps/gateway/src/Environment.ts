@@ -60,6 +60,18 @@ export const variables: ReadonlyArray<Variable> = [
     description: "production: no introspection, no GraphiQL, DDN_API_URL required"
   },
   {
+    name: "RATE_LIMIT_PER_MINUTE",
+    default: "60",
+    description: "refreshes per client in any minute (token bucket), 0 off, else 4–1000000000"
+  },
+  {
+    name: "TRUST_PROXY_HOPS",
+    default: "0",
+    description: "proxies in front, 0–16: the client is then the N-th X-Forwarded-For entry from the right"
+  },
+  { name: "METRICS_PORT", default: "9464", description: "port of the /metrics listener, 0–65535 (0 = any) or off" },
+  { name: "METRICS_HOST", default: "127.0.0.1", description: "interface of the /metrics listener" },
+  {
     name: "REDIS_URL",
     default: undefined,
     unset: "in-memory coordination",

@@ -1,5 +1,6 @@
 /**
- * A whole gateway in this process: runtime, schema, yoga, metrics and HTTP server, wired once.
+ * A whole gateway in this process: runtime, schema, yoga, metrics (on their own listener), readiness
+ * and HTTP server, wired once.
  * `main.ts` uses it for the process; tests use it in-process.
  *
  * @since 0.1.0
@@ -12,14 +13,17 @@ import * as LogLevel from "effect/LogLevel"
 import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as ClientRateLimit from "./ClientRateLimit.js"
 import type * as GatewayConfig from "./GatewayConfig.js"
 import * as GatewayLogger from "./GatewayLogger.js"
 import * as GatewayRuntime from "./GatewayRuntime.js"
 import * as GraphiQL from "./GraphiQL.js"
 import * as GraphqlSchema from "./GraphqlSchema.js"
 import * as GraphqlServer from "./GraphqlServer.js"
+import type * as Hardening from "./Hardening.js"
 import * as HttpServer from "./HttpServer.js"
 import * as Metrics from "./Metrics.js"
+import * as MetricsServer from "./MetricsServer.js"
 import * as Readiness from "./Readiness.js"
 import * as RefreshResult from "./RefreshResult.js"
 
@@ -32,6 +36,10 @@ export interface Gateway {
   readonly port: number
   /** The DDN API the gateway talks to. */
   readonly apiUrl: string
+  /** The metrics endpoint, e.g. `http://127.0.0.1:9464/metrics`; undefined with `METRICS_PORT=off`. */
+  readonly metricsUrl: string | undefined
+  /** The port of the metrics listener (the actual one with `METRICS_PORT=0`). */
+  readonly metricsPort: number | undefined
   /**
    * Graceful shutdown: stop accepting, let in-flight requests finish (up to the grace period),
    * dispose the runtime (closing the upstream pool), flush the logs. Idempotent.
@@ -50,11 +58,20 @@ export interface Options {
    * Run always trades a fresh one; without it GraphiQL opens with a placeholder.
    */
   readonly mintDemoRefreshToken?: (() => string) | undefined
-  /** Wraps the refresh the resolvers call, e.g. to inject a defect in a test. */
-  readonly decorateRefresh?: ((coordinator: RefreshCoordinator.Service) => RefreshCoordinator.Service) | undefined
+  /** Wraps the coordinator the resolvers call (`coordinate`), e.g. to inject a defect in a test. */
+  readonly decorateRefresh?:
+    | ((coordinator: RefreshCoordinator.Service) => Pick<RefreshCoordinator.Service, "coordinate">)
+    | undefined
+  /** The public listener's header size and timeouts; default `Hardening.httpLimits`. */
+  readonly httpLimits?: Hardening.HttpLimits | undefined
+  /** How often `/readyz` may probe DDN; default 5 s. */
+  readonly readinessInterval?: Duration.DurationInput | undefined
 }
 
-/** Starts a gateway from `config`; rejects if the port cannot be bound. */
+/**
+ * Starts a gateway from `config`; rejects if a port cannot be bound (the error's `listener` is
+ * `"metrics"` when it is the metrics port).
+ */
 export const start = async (config: GatewayConfig.GatewayConfig, options: Options = {}): Promise<Gateway> => {
   const apiUrl = options.apiUrl ?? Option.getOrUndefined(config.ddnApiUrl)
   if (apiUrl === undefined) throw new Error("Gateway.start: no DDN API URL (set DDN_API_URL or pass apiUrl)")
@@ -66,44 +83,80 @@ export const start = async (config: GatewayConfig.GatewayConfig, options: Option
     const client = options.decorateRefresh?.(coordinator) ?? coordinator
     const metrics = Metrics.make(() => runtime.runSync(Metric.snapshot))
 
+    const rateLimit = await runtime.runPromise(ClientRateLimit.ClientRateLimit)
+
     const refresh = async (token: string, signal: AbortSignal): Promise<RefreshResult.Resolution> => {
       const startedAt = performance.now()
-      const exit = await runtime.runPromiseExit(client.refresh(Redacted.make(token)), { signal })
-      const resolution = RefreshResult.fromExit(exit)
+      const exit = await runtime.runPromiseExit(client.coordinate(Redacted.make(token)), { signal })
+      const resolution = RefreshResult.fromExit(exit, signal.aborted)
       metrics.observeRefresh(resolution.outcome, (performance.now() - startedAt) / 1000)
       if (resolution.outcome === "internal" && Exit.isFailure(exit) && logger.isEnabled(LogLevel.Error)) {
-        if (!Cause.isInterruptedOnly(exit.cause)) {
-          logger.log(LogLevel.Error, "refresh failed unexpectedly", { cause: Cause.pretty(exit.cause) })
-        }
+        logger.log(LogLevel.Error, "refresh failed unexpectedly", { cause: Cause.pretty(exit.cause) })
       }
       return resolution
     }
 
+    const plugins =
+      rateLimit.perMinute === 0
+        ? []
+        : [
+            ClientRateLimit.plugin({
+              trustProxyHops: config.trustProxyHops,
+              consume: (key, refreshes) => runtime.runPromiseExit(rateLimit.consume(key, refreshes)),
+              onRefused: (refreshes, seconds) => {
+                for (let i = 0; i < refreshes; i++) metrics.observeRefresh("rate_limited", seconds)
+              }
+            })
+          ]
     const yoga = GraphqlServer.make({
       schema: GraphqlSchema.make({ refresh }),
       config,
       logger,
-      mintDemoRefreshToken: options.mintDemoRefreshToken
+      mintDemoRefreshToken: options.mintDemoRefreshToken,
+      plugins
+    })
+    const readiness = await runtime.runPromise(
+      Readiness.make({
+        apiUrl,
+        interval: options.readinessInterval ?? Readiness.defaults.interval,
+        members: [{ name: "coordination", read: () => runtime.runSync(coordinator.coordination) }]
+      })
+    )
+
+    const metricsServer = await Option.match(config.metricsPort, {
+      onNone: () => Promise.resolve(undefined),
+      onSome: (port) =>
+        MetricsServer.listen({
+          host: config.metricsHost,
+          port,
+          render: async () => ({ contentType: metrics.contentType, body: await metrics.render() })
+        }).catch((error: unknown) => {
+          throw Object.assign(error as Error, { listener: "metrics" })
+        })
     })
     const server = await HttpServer.listen({
       host: config.host,
       port: config.port,
       logger,
       varyOrigin: config.corsOrigins.length > 0,
+      limits: options.httpLimits,
       handlers: {
         graphql: (request, response, requestState) => yoga.handle(request, response, { requestState }),
-        metrics: async () => ({ contentType: metrics.contentType, body: await metrics.render() }),
-        ready: Readiness.report(Readiness.make(apiUrl), () => runtime.runPromise(coordinator.coordination)),
+        ready: () => runtime.runPromise(readiness),
         files: config.production
           ? undefined
           : { prefix: GraphiQL.assetPrefix, paths: GraphiQL.assetPaths, serve: GraphiQL.serveAsset }
       }
+    }).catch(async (error: unknown) => {
+      await metricsServer?.close()
+      throw error
     })
 
     let closing: Promise<void> | undefined
     const close = () => {
       closing ??= (async () => {
         await server.close(Duration.toMillis(config.shutdownGrace))
+        await metricsServer?.close()
         await yoga.dispose()
         await runtime.dispose()
         logger.flush()
@@ -116,6 +169,8 @@ export const start = async (config: GatewayConfig.GatewayConfig, options: Option
       graphqlUrl: `${server.url}${GraphqlServer.endpoint}`,
       port: server.port,
       apiUrl: String(apiUrl),
+      metricsUrl: metricsServer?.url,
+      metricsPort: metricsServer?.port,
       close
     }
   } catch (error) {

@@ -42,6 +42,17 @@ export interface GatewayConfig {
   /** `SHUTDOWN_GRACE_MS`: how long SIGTERM waits for in-flight requests before closing connections. Default 10 s. */
   readonly shutdownGrace: Duration.Duration
   /**
+   * `RATE_LIMIT_PER_MINUTE`: refreshes one client may make in any 60 s (a token bucket of that
+   * capacity, refilled at limit/60 per second). Default 60; 0 turns the limit off.
+   */
+  readonly rateLimitPerMinute: number
+  /** `TRUST_PROXY_HOPS`: proxies in front of the gateway whose `X-Forwarded-For` entries are trusted. Default 0. */
+  readonly trustProxyHops: number
+  /** `METRICS_PORT`: the port of the `/metrics` listener, 0 picks a free one, `off` serves no metrics. Default 9464. */
+  readonly metricsPort: Option.Option<number>
+  /** `METRICS_HOST`: the interface of the `/metrics` listener. Default `127.0.0.1`. */
+  readonly metricsHost: string
+  /**
    * `NODE_ENV` is `production`: introspection and GraphiQL off, `DDN_API_URL` required. `NODE_ENV`
    * may otherwise be `development`, `test` or unset; anything else stops start-up.
    */
@@ -63,6 +74,10 @@ export const defaults: GatewayConfig = {
   logLevel: LogLevel.Info,
   corsOrigins: [],
   shutdownGrace: Duration.seconds(10),
+  rateLimitPerMinute: 60,
+  trustProxyHops: 0,
+  metricsPort: Option.some(9464),
+  metricsHost: "127.0.0.1",
   production: false
 }
 
@@ -138,6 +153,23 @@ const parsed = <A>(name: string, parse: Parse<A>): Config.Config<A> =>
 const withDefault = <A>(name: string, parse: Parse<A>, fallback: A): Config.Config<A> =>
   Config.withDefault(parsed(name, parse), fallback)
 
+/** The most refreshes one request can carry (graphql-armor allows 3 aliases): the least non-zero rate limit. */
+export const maxRefreshesPerRequest = 4
+
+const rateLimit: Parse<number> = (raw) =>
+  raw === "0"
+    ? Either.right(0)
+    : integer(
+        maxRefreshesPerRequest,
+        1_000_000_000,
+        `0 (off) or an integer from ${maxRefreshesPerRequest} (the most refreshes one request carries) to 1000000000`
+      )(raw)
+
+const metricsPort: Parse<Option.Option<number>> = (raw) =>
+  raw.toLowerCase() === "off"
+    ? Either.right(Option.none())
+    : Either.map(integer(0, 65535, "an integer from 0 to 65535, or off")(raw), Option.some)
+
 /** The values `NODE_ENV` may take. */
 export const nodeEnvironments = ["production", "development", "test"] as const
 
@@ -163,6 +195,10 @@ export const config: Config.Config<GatewayConfig> = Config.all({
     millis(0, 600_000, "an integer of milliseconds from 0 to 600000"),
     defaults.shutdownGrace
   ),
+  rateLimitPerMinute: withDefault("RATE_LIMIT_PER_MINUTE", rateLimit, defaults.rateLimitPerMinute),
+  trustProxyHops: withDefault("TRUST_PROXY_HOPS", integer(0, 16, "an integer from 0 to 16"), defaults.trustProxyHops),
+  metricsPort: withDefault("METRICS_PORT", metricsPort, defaults.metricsPort),
+  metricsHost: withDefault("METRICS_HOST", host, defaults.metricsHost),
   production: Config.map(Config.option(parsed("NODE_ENV", nodeEnv)), (env) => Option.contains(env, "production"))
 }).pipe(
   Config.mapOrFail((settings) =>

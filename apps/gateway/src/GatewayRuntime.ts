@@ -1,7 +1,8 @@
 /**
  * The one `ManagedRuntime` of a gateway process: the core's `RefreshCoordinator` (in memory, or
  * through Redis with `REDIS_URL`) over its `DdnAuthClient` over a pooled keep-alive undici
- * `HttpClient`, and the gateway's JSON logger at `LOG_LEVEL`. Built once at start-up, disposed
+ * `HttpClient`, the per-client rate limit over its store, and the gateway's JSON logger at
+ * `LOG_LEVEL`. Built once at start-up, disposed
  * on shutdown (which closes the upstream connection pool). Tracing is off until an exporter is wired
  * in (e.g. `@effect/opentelemetry`), since unexported spans cost CPU on every refresh.
  *
@@ -9,16 +10,26 @@
  */
 import { DdnAuthClient, RefreshCoordinator } from "@ddn/auth"
 import { RedisConnection, RefreshCoordinator as SharedCoordinator } from "@ddn/auth/redis"
+import type * as RateLimiter from "@effect/experimental/RateLimiter"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Option from "effect/Option"
+import * as BoundedRateLimiterStore from "./BoundedRateLimiterStore.js"
+import * as ClientRateLimit from "./ClientRateLimit.js"
 import type * as GatewayConfig from "./GatewayConfig.js"
 import * as GatewayLogger from "./GatewayLogger.js"
 
-/** The services a gateway runtime provides: resolvers refresh through the coordinator. */
-export type Services = RefreshCoordinator.RefreshCoordinator
+/** The services a gateway runtime provides: resolvers refresh through the coordinator, within the client's limit. */
+export type Services = RefreshCoordinator.RefreshCoordinator | ClientRateLimit.ClientRateLimit
+
+/**
+ * Where the per-client rate limit keeps its buckets: this instance's memory, bounded. A shared
+ * store (e.g. `@effect/experimental/RateLimiter/Redis`) makes the limit hold across instances.
+ */
+export const rateLimiterStore = (_config: GatewayConfig.GatewayConfig): Layer.Layer<RateLimiter.RateLimiterStore> =>
+  BoundedRateLimiterStore.layer()
 
 /** The runtime's type. */
 export type GatewayRuntime = ManagedRuntime.ManagedRuntime<Services, never>
@@ -41,28 +52,38 @@ const logging = (logger: GatewayLogger.GatewayLogger) =>
   )
 
 /**
- * The coordinator: through Redis when `REDIS_URL` is set (single-flight and the reuse window across
- * every instance), else in this process's memory.
+ * The coordinator and the per-client limit: with `REDIS_URL`, the coordinator works through Redis
+ * (single-flight and the reuse window across every instance); else both live in this process's memory.
  */
-const coordinator = (config: GatewayConfig.GatewayConfig) =>
-  Option.match(config.coordination, {
-    onNone: () => RefreshCoordinator.layerMemory(config.coordinator),
-    onSome: ({ secret, url }) =>
-      SharedCoordinator.layerRedis({ ...config.coordinator, secret, deadline: config.upstream.deadline }).pipe(
-        Layer.provide(RedisConnection.layer({ url }))
-      )
+const coordination = (config: GatewayConfig.GatewayConfig) => {
+  const limit = ClientRateLimit.layer({ perMinute: config.rateLimitPerMinute }).pipe(
+    Layer.provide(rateLimiterStore(config))
+  )
+  return Option.match(config.coordination, {
+    onNone: () => Layer.merge(RefreshCoordinator.layerMemory(config.coordinator), limit),
+    onSome: ({ failoverGrace, secret, url }) =>
+      Layer.merge(
+        SharedCoordinator.layerRedis({
+          ...config.coordinator,
+          secret,
+          failoverGrace,
+          deadline: config.upstream.deadline
+        }),
+        limit
+      ).pipe(Layer.provide(RedisConnection.layer({ url })))
   })
+}
 
 /**
  * The runtime's layer: the `RefreshCoordinator` over the client over `NodeHttpClient.layerUndici`,
- * logging through `logger` at its level.
+ * the per-client limit, logging through `logger` at its level.
  */
 export const layer = (
   config: GatewayConfig.GatewayConfig,
   apiUrl: URL | string,
   logger: GatewayLogger.GatewayLogger
 ): Layer.Layer<Services> =>
-  coordinator(config).pipe(
+  coordination(config).pipe(
     Layer.provide(DdnAuthClient.layer(clientOptions(config, apiUrl))),
     Layer.provide(NodeHttpClient.layerUndici),
     Layer.provideMerge(logging(logger))

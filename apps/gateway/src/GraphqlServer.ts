@@ -1,16 +1,18 @@
 /**
  * The graphql-yoga instance serving `/graphql`: the schema, the hardening plugins, yoga's parse and
- * validation caches (on by default), errors masked without detail, and GraphiQL (served from this
- * server, see `GraphiQL.ts`) with a ready example operation outside production. Built once per process.
+ * validation caches (on by default), errors masked without detail and rewritten so that none echoes
+ * the request (`NoEcho`), and GraphiQL (served from this server, see `GraphiQL.ts`) with a ready
+ * example operation outside production. Built once per process.
  *
  * @since 0.1.0
  */
 import type { GraphQLSchema } from "graphql"
-import { createYoga, type YogaServerInstance } from "graphql-yoga"
+import { createYoga, type Plugin, type YogaServerInstance } from "graphql-yoga"
 import type * as GatewayConfig from "./GatewayConfig.js"
 import * as GatewayLogger from "./GatewayLogger.js"
 import * as GraphiQL from "./GraphiQL.js"
 import * as Hardening from "./Hardening.js"
+import * as NoEcho from "./NoEcho.js"
 import * as RefreshResult from "./RefreshResult.js"
 import type * as RequestLog from "./RequestLog.js"
 
@@ -68,6 +70,8 @@ export interface Options {
   readonly logger: GatewayLogger.GatewayLogger
   /** Mints the refresh token GraphiQL opens with, once per page load; only for the embedded sandbox. */
   readonly mintDemoRefreshToken?: (() => string) | undefined
+  /** More plugins, after the hardening ones (e.g. `ClientRateLimit.plugin`). */
+  readonly plugins?: ReadonlyArray<Plugin> | undefined
 }
 
 /** Builds the yoga instance. */
@@ -88,6 +92,8 @@ export const make = (options: Options): GraphqlServer =>
     cors: Hardening.cors(options.config.corsOrigins),
     plugins: [
       ...Hardening.plugins({ production: options.config.production }),
-      ...(options.config.production ? [] : [GraphiQL.pageHeadersPlugin])
+      ...(options.config.production ? [] : [GraphiQL.pageHeadersPlugin]),
+      ...(options.plugins ?? []),
+      NoEcho.plugin(options.schema)
     ]
   })

@@ -9,7 +9,12 @@
  * - mutations over GET → 405, malformed JSON → 400, batches → 400 (yoga, with batching off);
  * - abusive documents (`@escape.tech/graphql-armor`, see {@link armor}): at most 3 aliases (so at most
  *   4 refreshes per request), depth 6, 500 tokens, cost 500, 10 directives, no field suggestions;
- * - introspection in production ({@link noIntrospection}, like graphql's `NoSchemaIntrospectionCustomRule`).
+ * - introspection in production ({@link noIntrospection}, like graphql's `NoSchemaIntrospectionCustomRule`);
+ * - answers other than JSON → 406 before execution ({@link jsonResponsesOnly}): a refresh is one
+ *   answer, so `text/event-stream` and `multipart/mixed` buy nothing, and yoga's SSE answer would
+ *   carry `Cache-Control: no-cache` instead of `no-store`;
+ * - request headers over 16 KiB → 431, a request (headers and body) that takes over 15 s → 408
+ *   ({@link httpLimits}, enforced by `node:http`).
  *
  * Every `/graphql` response carries {@link noStoreHeaders}. CORS headers are sent only for origins
  * listed in `CORS_ORIGINS`.
@@ -20,9 +25,33 @@ import { EnvelopArmorPlugin } from "@escape.tech/graphql-armor"
 import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention"
 import type { GraphQLError, ValidationContext, ValidationRule } from "graphql"
 import { createGraphQLError, type Plugin, type YogaServerOptions } from "graphql-yoga"
+import * as NoEcho from "./NoEcho.js"
 
 /** The largest request body the gateway reads: 64 KiB. */
 export const maxBodyBytes = 64 * 1024
+
+/** The `node:http` limits of the public listener. */
+export interface HttpLimits {
+  /** Largest request line plus headers (Node's `maxHeaderSize`); beyond it, 431. */
+  readonly maxHeaderBytes: number
+  /** Time for the request line and headers to arrive; beyond it, 408. */
+  readonly headersTimeoutMs: number
+  /** Time for the whole request, body included, to arrive; beyond it, 408. */
+  readonly requestTimeoutMs: number
+  /** An idle keep-alive connection is closed after this. */
+  readonly keepAliveTimeoutMs: number
+  /** How often Node checks the two timeouts above (their granularity). */
+  readonly checkIntervalMs: number
+}
+
+/** The defaults: 16 KiB of headers, 10 s for them, 15 s for the whole request, 5 s keep-alive, checked every second. */
+export const httpLimits: HttpLimits = {
+  maxHeaderBytes: 16 * 1024,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 15_000,
+  keepAliveTimeoutMs: 5_000,
+  checkIntervalMs: 1_000
+}
 
 /** The header that makes a non-preflighted request acceptable (any value). */
 export const csrfHeader = "x-graphql-yoga-csrf"
@@ -59,7 +88,9 @@ export const noIntrospection: ValidationRule = (context) => ({
     const name = node.name.value
     if (name === "__schema" || name === "__type") {
       context.reportError(
-        createGraphQLError(`GraphQL introspection is disabled, but the query contained ${name}.`, { nodes: [node] })
+        NoEcho.trust(
+          createGraphQLError(`GraphQL introspection is disabled, but the query contained ${name}.`, { nodes: [node] })
+        )
       )
     }
   }
@@ -72,8 +103,61 @@ export const disableIntrospection: Plugin = {
   }
 }
 
+/** The media types the gateway answers in. */
+export const jsonMediaTypes = ["application/graphql-response+json", "application/json"] as const
+
+const matchesJson = (asked: string) => {
+  const [type, subtype] = asked.split("/")
+  return jsonMediaTypes.some((offered) => {
+    const [offeredType, offeredSubtype] = offered.split("/")
+    return (type === "*" || type === offeredType) && (subtype === "*" || subtype === offeredSubtype)
+  })
+}
+
+/**
+ * Whether an `Accept` header lets yoga answer in JSON, read as yoga reads it: no header accepts
+ * anything, a charset other than UTF-8 rules a type out, and `q` values do not rank.
+ */
+export const acceptsJson = (accept: string | null): boolean =>
+  (accept ?? "*/*")
+    .replace(/\s/g, "")
+    .toLowerCase()
+    .split(",")
+    .some((entry) => {
+      const [type = "", ...parameters] = entry.split(";")
+      const charset = parameters.find((parameter) => parameter.startsWith("charset="))
+      return (charset === undefined || charset === "charset=utf-8") && matchesJson(type)
+    })
+
+const notAcceptable = JSON.stringify({
+  errors: [
+    {
+      message: `The gateway answers in ${jsonMediaTypes.join(" or ")} only`,
+      extensions: { code: "NOT_ACCEPTABLE" }
+    }
+  ]
+})
+
+/** Refuses, before any execution, a GraphQL request that accepts no JSON answer: 406. */
+export const jsonResponsesOnly: Plugin = {
+  onRequest: ({ request, endResponse, fetchAPI }) => {
+    if (request.method !== "GET" && request.method !== "POST") return
+    if (acceptsJson(request.headers.get("accept"))) return
+    endResponse(
+      new fetchAPI.Response(notAcceptable, {
+        status: 406,
+        headers: {
+          "content-type": "application/json; charset=utf-8",
+          accept: jsonMediaTypes.map((type) => `${type}; charset=utf-8`).join(", ")
+        }
+      })
+    )
+  }
+}
+
 /** The yoga plugins of the hardening above; introspection is refused when `production`. */
 export const plugins = (options: { readonly production: boolean }): Array<Plugin> => [
+  jsonResponsesOnly,
   useCSRFPrevention({ requestHeaders: [csrfHeader] }),
   EnvelopArmorPlugin(armor),
   ...(options.production ? [disableIntrospection] : [])

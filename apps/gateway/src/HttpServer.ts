@@ -1,8 +1,10 @@
 /**
- * The gateway's `node:http` server: routes (`/graphql` to yoga, `/healthz`, `/readyz`, `/metrics`),
- * the 64 KiB body limit enforced on the streamed bytes before yoga sees a request, `no-store`
- * headers and a request id on every `/graphql` response, one log line per request, and graceful
- * shutdown (stop accepting, let in-flight requests finish within a grace period, close connections).
+ * The gateway's public `node:http` server: routes (`/graphql` to yoga, `/healthz`, `/readyz`; metrics
+ * have their own listener, `MetricsServer`), the 64 KiB body limit enforced on the streamed bytes
+ * before yoga sees a request, the header size limit and timeouts of `Hardening.httpLimits` (431 for
+ * oversized headers, 408 for a request that does not arrive in time), `no-store` headers and a
+ * request id on every `/graphql` response, one log line per request, and graceful shutdown (stop
+ * accepting, let in-flight requests finish within a grace period, close connections).
  *
  * @since 0.1.0
  */
@@ -52,9 +54,7 @@ export const parsedJsonBody = (contentType: string | undefined, bytes: Buffer): 
 export interface Handlers {
   /** Serves `/graphql`; the body, if any, is already buffered on `request.body`. */
   readonly graphql: (request: BufferedRequest, response: ServerResponse, state: RequestLog.RequestState) => unknown
-  /** The Prometheus text for `/metrics`. */
-  readonly metrics: () => Promise<{ readonly contentType: string; readonly body: string }>
-  /** Whether the upstream answers, and what else `/readyz` reports. */
+  /** Whether the upstream answers, and the body, for `/readyz`. */
   readonly ready: () => Promise<Readiness.Report>
   /** Static files under `prefix` (GraphiQL's code); `paths` lists those that exist. */
   readonly files?: StaticFiles | undefined
@@ -75,6 +75,8 @@ export interface Options {
   readonly handlers: Handlers
   /** Adds `Vary: Origin` to `/graphql` responses (when CORS is configured). */
   readonly varyOrigin: boolean
+  /** Header size and timeouts; default `Hardening.httpLimits`. */
+  readonly limits?: Hardening.HttpLimits | undefined
 }
 
 /** A listening server. */
@@ -122,7 +124,23 @@ const methodNotAllowed = (response: ServerResponse, allow: string) => {
   send(response, 405, json, JSON.stringify({ error: "method_not_allowed", message: `Allowed: ${allow}` }))
 }
 
-const knownPaths = new Set(["/graphql", "/healthz", "/readyz", "/metrics"])
+const knownPaths = new Set(["/graphql", "/healthz", "/readyz"])
+
+/** A raw answer to a request Node's parser refused, before any `ServerResponse` exists. */
+const rawAnswer = (status: string, body: string) =>
+  `HTTP/1.1 ${status}\r\nconnection: close\r\ncache-control: no-store\r\ncontent-type: ${json}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
+
+const clientErrorAnswers = {
+  headersTooLarge: rawAnswer(
+    "431 Request Header Fields Too Large",
+    JSON.stringify({ error: "headers_too_large", message: "The request headers are too large" })
+  ),
+  timeout: rawAnswer(
+    "408 Request Timeout",
+    JSON.stringify({ error: "request_timeout", message: "The request did not arrive in time" })
+  ),
+  badRequest: rawAnswer("400 Bad Request", JSON.stringify({ error: "bad_request", message: "Malformed HTTP request" }))
+}
 
 const formatHost = (host: string): string =>
   host === "0.0.0.0" ? "127.0.0.1" : host === "::" ? "[::1]" : host.includes(":") ? `[${host}]` : host
@@ -179,22 +197,10 @@ export const listen = (options: Options): Promise<HttpServer> => {
   const probe = (response: ServerResponse) => {
     if (shuttingDown) return send(response, 503, json, bodies.shuttingDown)
     handlers.ready().then(
-      ({ details, ready }) =>
-        send(
-          response,
-          ready ? 200 : 503,
-          json,
-          JSON.stringify({ status: ready ? "ready" : "upstream_unavailable", ...details })
-        ),
+      (report) => send(response, report.ready ? 200 : 503, json, JSON.stringify(report.body)),
       () => send(response, 503, json, bodies.notReady)
     )
   }
-
-  const metrics = (response: ServerResponse) =>
-    handlers.metrics().then(
-      ({ contentType, body }) => send(response, 200, contentType, body),
-      () => send(response, 500, json, bodies.internal)
-    )
 
   const route = (request: IncomingMessage, response: ServerResponse, path: string, state: RequestLog.RequestState) => {
     const readOnly = request.method === "GET" || request.method === "HEAD"
@@ -206,8 +212,6 @@ export const listen = (options: Options): Promise<HttpServer> => {
         return shuttingDown ? send(response, 503, json, bodies.shuttingDown) : send(response, 200, json, bodies.healthy)
       case "/readyz":
         return readOnly ? probe(response) : methodNotAllowed(response, "GET, HEAD")
-      case "/metrics":
-        return readOnly ? metrics(response) : methodNotAllowed(response, "GET, HEAD")
       default:
         if (handlers.files !== undefined && path.startsWith(handlers.files.prefix)) {
           return handlers.files.serve(request, response, path)
@@ -216,7 +220,14 @@ export const listen = (options: Options): Promise<HttpServer> => {
     }
   }
 
-  const server = createServer({ keepAliveTimeout: 5_000, headersTimeout: 10_000, requestTimeout: 30_000 })
+  const limits = options.limits ?? Hardening.httpLimits
+  const server = createServer({
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    maxHeaderSize: limits.maxHeaderBytes,
+    connectionsCheckingInterval: limits.checkIntervalMs
+  })
 
   server.on("request", (request: IncomingMessage, response: ServerResponse) => {
     const state = RequestLog.start()
@@ -244,9 +255,20 @@ export const listen = (options: Options): Promise<HttpServer> => {
       send(response, 500, json, bodies.internal)
     }
   })
-  server.on("clientError", (_error, socket) => {
-    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n")
-    else socket.destroy()
+  server.on("clientError", (error: NodeJS.ErrnoException, socket) => {
+    // A response under way (its headers sent) cannot be followed by another status line.
+    const pending = (socket as { _httpMessage?: ServerResponse })._httpMessage
+    if (!socket.writable || pending?.headersSent === true || error.code === "ECONNRESET") return void socket.destroy()
+    const timedOut = error.code === "ERR_HTTP_REQUEST_TIMEOUT"
+    // A request whose body timed out already has a response object: its log line says 408.
+    if (pending !== undefined && timedOut) pending.statusCode = 408
+    socket.end(
+      error.code === "HPE_HEADER_OVERFLOW"
+        ? clientErrorAnswers.headersTooLarge
+        : timedOut
+          ? clientErrorAnswers.timeout
+          : clientErrorAnswers.badRequest
+    )
   })
 
   const close = (graceMs = 10_000): Promise<void> => {

@@ -1,57 +1,88 @@
 /**
- * The upstream probe behind `GET /readyz`: a `POST` of the refresh endpoint with an empty token.
- * Any HTTP answer below 500 within the timeout (2 s) means DDN is there (it answers 400 to an empty
- * token); a 5xx, a connection error or silence means it is not. Concurrent probes share one request,
- * so a flood of `/readyz` calls cannot become a flood upstream. The report adds how refreshes are
- * coordinated: `/readyz` stays 200 while DDN answers, whether Redis does or not.
+ * `GET /readyz`: whether DDN answers, probed at most once per {@link defaults} `interval` (5 s) and
+ * answered from the last result, so a flood of `/readyz` makes at most one upstream request per
+ * interval (concurrent callers share the probe in flight). The first probe is made by the first
+ * `/readyz`, so a gateway nobody asks sends DDN nothing.
+ *
+ * The probe `POST`s the refresh endpoint with an empty token: any HTTP answer below 500 within the
+ * timeout (2 s) means DDN is there (it answers 400 to an empty token); a 5xx, a connection error or
+ * silence means it is not.
+ *
+ * The JSON body is `{"status": "ready" | "upstream_unavailable", …members}`: each {@link Member}
+ * (e.g. how the gateway coordinates, the upstream's circuit) adds one field, read on every call.
  *
  * @since 0.1.0
  */
 import { DdnAuthClient } from "@ddn/auth"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
 
-/** How long the upstream has to answer a probe. */
-export const probeTimeoutMs = 2_000
+/** One more field of the `/readyz` body, read on every call. */
+export interface Member {
+  readonly name: string
+  readonly read: () => unknown
+}
+
+/** What `/readyz` answers: 200 with `body` when `ready`, else 503. */
+export interface Report {
+  readonly ready: boolean
+  readonly body: Readonly<Record<string, unknown>>
+}
+
+/** Readiness settings. */
+export interface Options {
+  /** The DDN API whose refresh endpoint is probed. */
+  readonly apiUrl: URL | string
+  /** How long a probe result is reused. Default 5 s. */
+  readonly interval?: Duration.DurationInput | undefined
+  /** How long DDN has to answer a probe. Default 2 s. */
+  readonly timeout?: Duration.DurationInput | undefined
+  /** Fields added to the body. */
+  readonly members?: ReadonlyArray<Member> | undefined
+  /** Replaces the HTTP probe (tests). */
+  readonly probe?: Effect.Effect<boolean> | undefined
+}
+
+/** The defaults of {@link Options}. */
+export const defaults = { interval: Duration.seconds(5), timeout: Duration.seconds(2) } as const
 
 const probeBody = JSON.stringify({ refreshToken: "" })
 
-/** What `/readyz` reports: whether DDN answers, and the members its JSON body adds to `status`. */
-export interface Report {
-  readonly ready: boolean
-  readonly details: Readonly<Record<string, unknown>>
-}
-
-/** The readiness report: the upstream `probe`, and how refreshes are coordinated (`memory`, `redis`, `degraded`). */
-export const report =
-  (probe: () => Promise<boolean>, coordination: () => Promise<string>): (() => Promise<Report>) =>
-  async () => {
-    const [ready, mode] = await Promise.all([probe(), coordination()])
-    return { ready, details: { coordination: mode } }
-  }
-
-/** A probe of `apiUrl`'s refresh endpoint: resolves `true` when the upstream answers. */
-export const make = (apiUrl: URL | string, timeoutMs = probeTimeoutMs): (() => Promise<boolean>) => {
+/** One probe of `apiUrl`'s refresh endpoint: `true` when DDN answers below 500 within `timeout`. */
+export const probe = (
+  apiUrl: URL | string,
+  timeout: Duration.DurationInput = defaults.timeout
+): Effect.Effect<boolean> => {
   const target = `${new URL(apiUrl).href.replace(/\/+$/, "")}${DdnAuthClient.refreshPath}`
-  let pending: Promise<boolean> | undefined
-
-  const probe = async (): Promise<boolean> => {
-    try {
-      const response = await fetch(target, {
-        method: "POST",
-        headers: { "content-type": "application/json", accept: "application/json" },
-        body: probeBody,
-        signal: AbortSignal.timeout(timeoutMs)
-      })
-      await response.arrayBuffer()
-      return response.status < 500
-    } catch {
-      return false
-    }
-  }
-
-  return () => {
-    pending ??= probe().finally(() => {
-      pending = undefined
+  return Effect.tryPromise(async (signal) => {
+    const response = await fetch(target, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/json" },
+      body: probeBody,
+      signal
     })
-    return pending
-  }
+    await response.arrayBuffer()
+    return response.status < 500
+  }).pipe(
+    Effect.timeout(timeout),
+    Effect.orElseSucceed(() => false)
+  )
 }
+
+/** The status field of the body. */
+export const statuses = { ready: "ready", notReady: "upstream_unavailable" } as const
+
+/** Makes the readiness check: an effect answering from a probe at most `interval` old. */
+export const make = (options: Options): Effect.Effect<Effect.Effect<Report>> =>
+  Effect.map(
+    Effect.cachedWithTTL(
+      options.probe ?? probe(options.apiUrl, options.timeout),
+      options.interval ?? defaults.interval
+    ),
+    (cached) =>
+      Effect.map(cached, (ready): Report => {
+        const body: Record<string, unknown> = { status: ready ? statuses.ready : statuses.notReady }
+        for (const member of options.members ?? []) body[member.name] = member.read()
+        return { ready, body }
+      })
+  )

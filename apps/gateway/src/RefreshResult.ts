@@ -1,11 +1,12 @@
 /**
- * What a refresh becomes in GraphQL: the `Exit` of `DdnAuthClient.refresh` mapped to a
+ * What a refresh becomes in GraphQL: the `Exit` of `RefreshCoordinator.coordinate` mapped to a
  * `RefreshTokenResult` value (expected outcomes are data) or a `GraphQLError` with `extensions.code`
- * (system failures). Messages are fixed texts; none carries a token or upstream detail.
+ * (system failures), with the outcome logs and metrics count it under. Messages are fixed texts;
+ * none carries a token or upstream detail.
  *
  * @since 0.1.0
  */
-import type { RefreshError, TokenGrant } from "@ddn/auth"
+import type { RefreshCoordinator, RefreshError, TokenGrant } from "@ddn/auth"
 import * as Cause from "effect/Cause"
 import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
@@ -14,29 +15,32 @@ import * as Exit from "effect/Exit"
 import * as Redacted from "effect/Redacted"
 import type { GraphQLError } from "graphql"
 import { createGraphQLError } from "graphql-yoga"
+import * as NoEcho from "./NoEcho.js"
 
-/** How a refresh ended, as counted in metrics and request logs. */
-export type Outcome =
-  | "success"
-  | "invalid"
-  | "expired"
-  | "rate_limited"
-  | "unavailable"
-  | "bad_response"
-  | "bad_input"
-  | "internal"
+/**
+ * How a refresh ended, as counted in metrics and request logs: a pair from DDN (`success`), from
+ * the reuse window (`reused`) or from a call of the same token already in flight (`coalesced`);
+ * DDN's answers (`invalid` 400, `expired` 401, `upstream_rate_limited` 429 past the deadline,
+ * `unavailable`, `bad_response`); refused by the gateway before any call (`bad_input`,
+ * `rate_limited` by the per-client limit); the client went away first (`aborted`); a bug (`internal`).
+ */
+export type Outcome = (typeof outcomes)[number]
 
 /** Every {@link Outcome}, for pre-declared metric series. */
-export const outcomes: ReadonlyArray<Outcome> = [
+export const outcomes = [
   "success",
+  "reused",
+  "coalesced",
   "invalid",
   "expired",
   "rate_limited",
+  "upstream_rate_limited",
   "unavailable",
   "bad_response",
   "bad_input",
+  "aborted",
   "internal"
-]
+] as const
 
 /** The `extensions.code` values of system failures. */
 export type ErrorCode =
@@ -78,14 +82,23 @@ export const messages = {
 } as const
 
 const systemError = (message: string, code: ErrorCode, extra?: Readonly<Record<string, unknown>>) =>
-  createGraphQLError(message, { extensions: { code, ...extra } })
+  NoEcho.trust(createGraphQLError(message, { extensions: { code, ...extra } }))
 
 /** The masked error of every unexpected failure: no detail, no stack. */
 export const internalError = (): GraphQLError => systemError(messages.internal, "INTERNAL_SERVER_ERROR")
 
-/** The token pair of a grant. */
-export const fromGrant = (grant: TokenGrant.TokenGrant): Resolution => ({
-  outcome: "success",
+const outcomeOfSource: Readonly<Record<RefreshCoordinator.Source, Outcome>> = {
+  upstream: "success",
+  reused: "reused",
+  coalesced: "coalesced"
+}
+
+/** The token pair of a grant; `source` says where the coordinator got it (default `upstream`). */
+export const fromGrant = (
+  grant: TokenGrant.TokenGrant,
+  source: RefreshCoordinator.Source = "upstream"
+): Resolution => ({
+  outcome: outcomeOfSource[source],
   value: {
     __typename: "TokenPair",
     accessToken: Redacted.value(grant.accessToken),
@@ -119,7 +132,7 @@ export const fromError = (error: RefreshError.RefreshError): Resolution => {
     case "RateLimited": {
       const retryAfterSeconds = Math.ceil(Duration.toSeconds(error.retryAfter))
       return {
-        outcome: "rate_limited",
+        outcome: "upstream_rate_limited",
         error: systemError(
           `The token service is rate-limiting refreshes. Retry after ${retryAfterSeconds} s.`,
           "RATE_LIMITED",
@@ -132,9 +145,19 @@ export const fromError = (error: RefreshError.RefreshError): Resolution => {
   }
 }
 
-/** The resolution of a refresh's `Exit`; defects and interruptions become the masked internal error. */
-export const fromExit = (exit: Exit.Exit<TokenGrant.TokenGrant, RefreshError.RefreshError>): Resolution => {
-  if (Exit.isSuccess(exit)) return fromGrant(exit.value)
+/**
+ * The resolution of a refresh's `Exit` (of `coordinate`, or of a plain `refresh`). Defects and
+ * interruptions become the masked internal error, counted `aborted` when `aborted` says the client
+ * went away (its request's signal fired) and `internal` otherwise.
+ */
+export const fromExit = (
+  exit: Exit.Exit<RefreshCoordinator.Coordinated | TokenGrant.TokenGrant, RefreshError.RefreshError>,
+  aborted = false
+): Resolution => {
+  if (Exit.isSuccess(exit)) {
+    return "source" in exit.value ? fromGrant(exit.value.grant, exit.value.source) : fromGrant(exit.value)
+  }
   const failure = Cause.failureOrCause(exit.cause)
-  return Either.isLeft(failure) ? fromError(failure.left) : { outcome: "internal", error: internalError() }
+  if (Either.isLeft(failure)) return fromError(failure.left)
+  return { outcome: aborted && Cause.isInterruptedOnly(exit.cause) ? "aborted" : "internal", error: internalError() }
 }

@@ -54,10 +54,14 @@ const main = async (): Promise<void> => {
     mintDemoRefreshToken: embedded?.mintDemoRefreshToken
   }).catch(async (error: unknown) => {
     await embedded?.sandbox.stop()
-    const code = (error as { code?: unknown }).code
+    const { code, listener } = error as { code?: unknown; listener?: unknown }
+    const [names, host, port] =
+      listener === "metrics"
+        ? ["METRICS_HOST/METRICS_PORT", config.metricsHost, Option.getOrElse(config.metricsPort, () => 0)]
+        : ["HOST/PORT", config.host, config.port]
     return exitWith(
       typeof code === "string" && listenErrors.has(code)
-        ? `Invalid HOST/PORT: cannot listen on ${bracket(config.host)}:${config.port} (${code})`
+        ? `Invalid ${names}: cannot listen on ${bracket(host)}:${port} (${code})`
         : `Gateway failed to start: ${error instanceof Error ? error.message : String(error)}`
     )
   })
@@ -69,7 +73,8 @@ const main = async (): Promise<void> => {
       ? [`DDN API: ${new URL(gateway.apiUrl).origin}`]
       : [`DDN sandbox (embedded): ${embedded.sandbox.url}`, `Demo refresh token: ${embedded.mintDemoRefreshToken()}`]),
     `Gateway listening on ${listening}`,
-    config.production ? `GraphQL endpoint: ${browsable}` : `GraphiQL: ${browsable}`
+    config.production ? `GraphQL endpoint: ${browsable}` : `GraphiQL: ${browsable}`,
+    ...(gateway.metricsUrl === undefined ? [] : [`Metrics: ${gateway.metricsUrl}`])
   ]
   process.stdout.write(`${lines.join("\n")}\n`)
 

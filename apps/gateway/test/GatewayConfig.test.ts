@@ -4,6 +4,7 @@ import * as Either from "effect/Either"
 import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import * as GatewayConfig from "../src/GatewayConfig.js"
+import * as Hardening from "../src/Hardening.js"
 
 const load = (env: Record<string, string>) => GatewayConfig.fromEnv(env)
 const errorLine = (env: Record<string, string>) => Either.getLeft(load(env)).pipe(Option.getOrThrow)
@@ -23,6 +24,27 @@ describe("GatewayConfig", () => {
     expect(config.logLevel).toBe(LogLevel.Info)
     expect(config.corsOrigins).toEqual([])
     expect(config.production).toBe(false)
+    expect(config.rateLimitPerMinute).toBe(60)
+    expect(config.trustProxyHops).toBe(0)
+    expect(config.metricsPort).toEqual(Option.some(9464))
+    expect(config.metricsHost).toBe("127.0.0.1")
+  })
+
+  it("reads the protection settings: rate limit (0 off), proxy hops, metrics port (0 free, off) and host", () => {
+    const config = Either.getOrThrow(
+      load({ RATE_LIMIT_PER_MINUTE: "600", TRUST_PROXY_HOPS: "2", METRICS_PORT: "0", METRICS_HOST: "0.0.0.0" })
+    )
+    expect(config).toMatchObject({ rateLimitPerMinute: 600, trustProxyHops: 2, metricsHost: "0.0.0.0" })
+    expect(config.metricsPort).toEqual(Option.some(0))
+    expect(Either.getOrThrow(load({ RATE_LIMIT_PER_MINUTE: "0" })).rateLimitPerMinute).toBe(0)
+    expect(Either.getOrThrow(load({ METRICS_PORT: "OFF" })).metricsPort).toEqual(Option.none())
+  })
+
+  it("refuses a non-zero rate limit below the refreshes one request can carry", () => {
+    expect(errorLine({ RATE_LIMIT_PER_MINUTE: "3" })).toBe(
+      'Invalid RATE_LIMIT_PER_MINUTE: expected 0 (off) or an integer from 4 (the most refreshes one request carries) to 1000000000, got "3"'
+    )
+    expect(GatewayConfig.maxRefreshesPerRequest).toBe(Hardening.armor.maxAliases.n + 1)
   })
 
   it("reads every variable", () => {
@@ -70,6 +92,10 @@ describe("GatewayConfig", () => {
     "LOG_LEVEL",
     "CORS_ORIGINS",
     "SHUTDOWN_GRACE_MS",
+    "RATE_LIMIT_PER_MINUTE",
+    "TRUST_PROXY_HOPS",
+    "METRICS_PORT",
+    "METRICS_HOST",
     "NODE_ENV"
   ])("refuses a blank %s instead of taking the default", (name) => {
     expect(errorLine({ [name]: " " })).toBe(`Invalid ${name}: must not be empty (unset it to use the default)`)
@@ -109,7 +135,14 @@ describe("GatewayConfig", () => {
     ["LOG_LEVEL", "verbose"],
     ["SHUTDOWN_GRACE_MS", "forever"],
     ["CORS_ORIGINS", "*"],
-    ["CORS_ORIGINS", "https://app.example.com/path"]
+    ["CORS_ORIGINS", "https://app.example.com/path"],
+    ["RATE_LIMIT_PER_MINUTE", "-1"],
+    ["RATE_LIMIT_PER_MINUTE", "1e3"],
+    ["TRUST_PROXY_HOPS", "17"],
+    ["TRUST_PROXY_HOPS", "yes"],
+    ["METRICS_PORT", "65536"],
+    ["METRICS_PORT", "none"],
+    ["METRICS_HOST", "bad host"]
   ])("refuses %s=%s with one line naming it", (name, value) => {
     const line = errorLine({ [name]: value })
     expect(line.startsWith(`Invalid ${name}: `)).toBe(true)

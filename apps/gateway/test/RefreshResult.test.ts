@@ -38,6 +38,29 @@ describe("RefreshResult", () => {
   })
 
   it.each([
+    ["upstream", "success"],
+    ["reused", "reused"],
+    ["coalesced", "coalesced"]
+  ] as const)("counts a grant from %s as %s", (source, outcome) => {
+    const resolution = RefreshResult.fromExit(Exit.succeed({ grant, source }))
+    expect(resolution.outcome).toBe(outcome)
+    expect(resolution).toMatchObject({ value: { __typename: "TokenPair", refreshToken: "refresh-secret" } })
+  })
+
+  it("counts an interruption as aborted when the client went away, as internal otherwise", () => {
+    const interrupted = Exit.interrupt(FiberId.none) as Exit.Exit<never, never>
+    expect(RefreshResult.fromExit(interrupted, true).outcome).toBe("aborted")
+    expect(RefreshResult.fromExit(interrupted, false).outcome).toBe("internal")
+    expect(RefreshResult.fromExit(Exit.die(new Error("bug")) as Exit.Exit<never, never>, true).outcome).toBe("internal")
+    expect(RefreshResult.fromExit(Exit.fail(new RefreshError.RefreshTokenExpired()), true).outcome).toBe("expired")
+  })
+
+  it("lists every outcome once, gateway refusals apart from DDN's own 429", () => {
+    expect(new Set(RefreshResult.outcomes).size).toBe(RefreshResult.outcomes.length)
+    expect(RefreshResult.outcomes).toEqual(expect.arrayContaining(["rate_limited", "upstream_rate_limited", "aborted"]))
+  })
+
+  it.each([
     [new RefreshError.RefreshTokenInvalid(), "invalid", "INVALID"],
     [new RefreshError.RefreshTokenExpired(), "expired", "EXPIRED"]
   ] as const)("maps %s to RefreshTokenRejected data", (error, outcome, reason) => {
@@ -54,7 +77,7 @@ describe("RefreshResult", () => {
     ],
     [
       new RefreshError.RateLimited({ retryAfter: Duration.millis(2_300) }),
-      "rate_limited",
+      "upstream_rate_limited",
       { code: "RATE_LIMITED", retryAfterSeconds: 3 }
     ],
     [

@@ -44,6 +44,18 @@ export const Fault = Schema.Union(StatusFault, HangFault, ResetFault, MalformedF
 /** @see {@link Fault} */
 export type Fault = typeof Fault.Type
 
+/**
+ * DDN down for a while: every refresh request gets `fault` (e.g. `{type: "status", status: 503}` or
+ * `{type: "hang"}`) for `ms` milliseconds from when the outage starts, or until it is ended when `ms`
+ * is absent. An outage takes precedence over scripted faults and rates.
+ */
+export const Outage = Schema.Struct({
+  fault: Fault,
+  ms: Schema.optionalWith(Schema.Int.pipe(Schema.positive()), { exact: true })
+})
+/** @see {@link Outage} */
+export type Outage = typeof Outage.Type
+
 const Rate = Schema.Number.pipe(Schema.between(0, 1))
 const optionalRate = Schema.optionalWith(Rate, { exact: true })
 
@@ -116,13 +128,29 @@ export interface Injected {
   readonly status: Readonly<Record<string, number>>
 }
 
-/** Fault injection for the refresh endpoint: a scripted queue that takes precedence over rates. */
+/** An outage under way, from {@link Faults.outage}. */
+export interface OutageState {
+  readonly fault: Fault
+  /** Milliseconds until it ends by itself; `undefined` when it lasts until ended. */
+  readonly remainingMs: number | undefined
+}
+
+/**
+ * Fault injection for the refresh endpoint: an outage (time-bound) takes precedence over a scripted
+ * queue (count-bound), which takes precedence over rates.
+ */
 export interface Faults {
   /** Queues `fault` for the next `times` refresh requests (default 1), after those already queued. */
   readonly inject: (fault: Fault, times?: number) => void
   /** Replaces the probabilistic rates (and restarts the generator from `seed`). */
   readonly setRates: (rates: FaultRates) => void
-  /** Clears the queue and the rates. The `injected` counts are kept. */
+  /** Starts an outage (replacing one under way): every request gets its fault until it ends. */
+  readonly startOutage: (outage: Outage) => void
+  /** Ends the outage under way, if any. Requests already hanging stay hung. */
+  readonly endOutage: () => void
+  /** The outage under way, if any. */
+  readonly outage: () => OutageState | undefined
+  /** Clears the outage, the queue and the rates. The `injected` counts are kept. */
   readonly reset: () => void
   /** How many scripted faults are still queued. */
   readonly pending: () => number
@@ -154,6 +182,10 @@ const strict = { onExcessProperty: "error" } as const
 /** Decodes an untrusted value (e.g. a JSON body) as a {@link Fault}, or explains why not. Unknown fields are errors. */
 export const decodeFault = (u: unknown): Either.Either<Fault, string> =>
   Either.mapLeft(Schema.decodeUnknownEither(Fault, strict)(u), formatError)
+
+/** Decodes an untrusted value as an {@link Outage}, or explains why not. Unknown fields are errors. */
+export const decodeOutage = (u: unknown): Either.Either<Outage, string> =>
+  Either.mapLeft(Schema.decodeUnknownEither(Outage, strict)(u), formatError)
 
 /** Decodes an untrusted value as {@link FaultRates}, or explains why not. Unknown fields are errors. */
 export const decodeRates = (u: unknown): Either.Either<FaultRates, string> =>
@@ -196,10 +228,11 @@ const compile = (rates: FaultRates): Compiled | undefined => {
   }
 }
 
-/** Makes a fault injector with the given rates (default: none). */
-export const make = (rates: FaultRates = {}): Faults => {
+/** Makes a fault injector with the given rates (default: none); `now` times outages (default `Date.now`). */
+export const make = (rates: FaultRates = {}, now: () => number = Date.now): Faults => {
   let compiled = compile(orThrow(decodeRates(rates)))
   let queue: Array<{ readonly fault: Fault; remaining: number }> = []
+  let outage: { readonly draw: Draw; readonly until: number } | undefined
   const counts = { latency: 0, hang: 0, reset: 0, malformed: 0 }
   const statusCounts: Record<string, number> = {}
 
@@ -244,12 +277,33 @@ export const make = (rates: FaultRates = {}): Faults => {
     setRates: (next) => {
       compiled = compile(orThrow(decodeRates(next)))
     },
+    startOutage: (next) => {
+      const { fault, ms } = orThrow(decodeOutage(next))
+      outage = { draw: { latencyMs: 0, fault }, until: ms === undefined ? Infinity : now() + ms }
+    },
+    endOutage: () => {
+      outage = undefined
+    },
+    outage: () => {
+      if (outage === undefined) return undefined
+      const left = outage.until - now()
+      if (left <= 0) {
+        outage = undefined
+        return undefined
+      }
+      return { fault: outage.draw.fault!, remainingMs: left === Infinity ? undefined : left }
+    },
     reset: () => {
       queue = []
       compiled = undefined
+      outage = undefined
     },
     pending: () => queue.reduce((sum, entry) => sum + entry.remaining, 0),
     draw: () => {
+      if (outage !== undefined) {
+        if (now() < outage.until) return count(outage.draw)
+        outage = undefined
+      }
       if (queue.length > 0) return count(drawScripted())
       if (compiled === undefined) return none
       const draw = drawRates(compiled)

@@ -8,16 +8,19 @@ export interface SandboxOptions extends TokenAuthority.Options {
   readonly port: number
   /** Interface to listen on. */
   readonly host: string
-  /** Probabilistic faults on the refresh endpoint; scripted ones are injected at run time. */
+  /** Probabilistic faults on the refresh endpoint; scripted ones and outages are injected at run time. */
   readonly faults: Faults.FaultRates
+  /** DDN's global rate limit: refresh requests per second beyond which it answers 429 (see `RateLimit`); 0 is off. */
+  readonly rateLimitRps: number
 }
 
-/** In-process defaults: {@link TokenAuthority.defaults}, an ephemeral port on 127.0.0.1, no faults. */
+/** In-process defaults: {@link TokenAuthority.defaults}, an ephemeral port on 127.0.0.1, no faults, no rate limit. */
 export const defaults: SandboxOptions = {
   ...TokenAuthority.defaults,
   port: 0,
   host: "127.0.0.1",
-  faults: {}
+  faults: {},
+  rateLimitRps: 0
 }
 
 /** The port of the standalone server when `PORT` is unset. */
@@ -72,7 +75,7 @@ const rateVariable = /^SANDBOX_(ERROR_RATE_\d+|RATE_LIMIT_RATE|HANG_RATE|RESET_R
  * `SANDBOX_REUSE_INTERVAL_MS`, `SANDBOX_REUSE_DETECTION_DEPTH`, `SANDBOX_LATENCY_MS` (`N` or `MIN-MAX`),
  * `SANDBOX_ERROR_RATE_<STATUS>` (e.g. `SANDBOX_ERROR_RATE_503=0.1`, any status 400–599),
  * `SANDBOX_RATE_LIMIT_RATE`, `SANDBOX_RETRY_AFTER_S`, `SANDBOX_HANG_RATE`, `SANDBOX_RESET_RATE`,
- * `SANDBOX_MALFORMED_RATE`, `SANDBOX_AFTER_PHASE_RATE`, `SANDBOX_SEED`.
+ * `SANDBOX_MALFORMED_RATE`, `SANDBOX_AFTER_PHASE_RATE`, `SANDBOX_SEED`, `SANDBOX_RATE_LIMIT_RPS`.
  *
  * Returns the options, or one line naming the first bad variable.
  */
@@ -121,7 +124,8 @@ export const fromEnv = (env: Env): Either.Either<SandboxOptions, string> => {
       refreshTokenTtlSeconds: read("SANDBOX_REFRESH_TOKEN_TTL_S", parsers.positive) ?? defaults.refreshTokenTtlSeconds,
       reuseIntervalMs: read("SANDBOX_REUSE_INTERVAL_MS", parsers.nonNegative) ?? defaults.reuseIntervalMs,
       reuseDetectionDepth: read("SANDBOX_REUSE_DETECTION_DEPTH", parsers.positive) ?? defaults.reuseDetectionDepth,
-      faults
+      faults,
+      rateLimitRps: read("SANDBOX_RATE_LIMIT_RPS", parsers.nonNegative) ?? defaults.rateLimitRps
     })
   } catch (error) {
     if (error instanceof InvalidVariable) return Either.left(error.line)

@@ -3,6 +3,7 @@ import type { AddressInfo, Socket } from "node:net"
 import { Context, Data, Effect, Either, Layer, type Scope } from "effect"
 import * as Faults from "./Faults.js"
 import { delay, isJson, readBody, send } from "./internal/http.js"
+import * as RateLimit from "./RateLimit.js"
 import { defaults, type SandboxOptions } from "./SandboxOptions.js"
 import * as TokenAuthority from "./TokenAuthority.js"
 
@@ -36,6 +37,10 @@ export interface Stats {
   readonly invalidRequests: number
   /** Refresh requests answered with 413. */
   readonly tooLarge: number
+  /** Refresh requests answered 429 by the rate limit (`rateLimitRps`); injected 429s count as faults. */
+  readonly rateLimited: number
+  /** TCP connections to the sandbox: `open` now, the `peak` of open ones at any moment, `total` accepted. */
+  readonly connections: { readonly open: number; readonly peak: number; readonly total: number }
   /** Sessions minted through `POST /sandbox/sessions`. */
   readonly sessionsMinted: number
   /** Faults struck so far, by kind. */
@@ -53,8 +58,10 @@ export interface RunningSandbox {
   readonly authority: TokenAuthority.TokenAuthority
   /** Whether a refresh token's rotation reached the client; see {@link RotationDelivery}. */
   readonly delivery: (refreshToken: string) => RotationDelivery
-  /** Fault injection for the refresh endpoint. */
+  /** Fault injection for the refresh endpoint (outages included). */
   readonly faults: Faults.Faults
+  /** DDN's global rate limit on the refresh endpoint, changeable at run time. */
+  readonly rateLimit: RateLimit.RateLimit
   readonly stats: () => Stats
   /** Closes the server and destroys every open socket, hung ones included. Idempotent. */
   readonly stop: () => Promise<void>
@@ -121,6 +128,11 @@ const sessionCount = (url: string): number | "single" | undefined => {
 }
 
 const tooLarge = errorReply(413, "payload_too_large", `The request body exceeds ${maxBodyBytes} bytes`)
+const rateLimited = (retryAfter: number): Reply =>
+  errorReply(429, "rate_limited", "Too many requests; retry later", {
+    ...jsonHeaders,
+    "retry-after": String(retryAfter)
+  })
 const notFound = errorReply(404, "not_found", "No such route")
 const internalError = errorReply(500, "internal_error", "The sandbox failed to handle the request")
 const healthy = { status: 200, headers: jsonHeaders, body: '{"status":"ok"}' }
@@ -165,9 +177,11 @@ const formatHost = (host: string): string =>
  * lifetimes of 3600 s and 30 days, no reuse interval, no faults).
  */
 export const start = (options: Partial<SandboxOptions> = {}): Promise<RunningSandbox> => {
-  const { port, host, faults: rates, ...authorityOptions }: SandboxOptions = { ...defaults, ...options }
+  const { port, host, faults: rates, rateLimitRps, ...authorityOptions }: SandboxOptions = { ...defaults, ...options }
   const authority = TokenAuthority.make(authorityOptions)
-  const faults = Faults.make(rates)
+  const faults = Faults.make(rates, authorityOptions.now)
+  const rateLimit = RateLimit.make(rateLimitRps, authorityOptions.now)
+  const connections = { peak: 0, total: 0 }
   const counters = {
     refreshRequests: 0,
     granted: 0,
@@ -267,6 +281,8 @@ export const start = (options: Partial<SandboxOptions> = {}): Promise<RunningSan
       counters.tooLarge += 1
       return reply(res, tooLarge)
     }
+    const retryAfter = rateLimit.admit()
+    if (retryAfter !== undefined) return reply(res, rateLimited(retryAfter))
     const draw = faults.draw()
     if (draw === Faults.none) return deliver(res, answerRefresh(req, body))
     return refreshWithFaults(req, res, body, draw)
@@ -293,7 +309,11 @@ export const start = (options: Partial<SandboxOptions> = {}): Promise<RunningSan
     if (Either.isLeft(json)) return reply(res, json.left)
     const request = json.right
     if (!isRecord(request)) return reply(res, invalidRequest.notObject)
-    if ("rates" in request) {
+    if ("outage" in request) {
+      const outage = Faults.decodeOutage(request.outage)
+      if (Either.isLeft(outage)) return reply(res, errorReply(400, "invalid_request", outage.left))
+      faults.startOutage(outage.right)
+    } else if ("rates" in request) {
       const rates = Faults.decodeRates(request.rates)
       if (Either.isLeft(rates)) return reply(res, errorReply(400, "invalid_request", rates.left))
       faults.setRates(rates.right)
@@ -331,8 +351,22 @@ export const start = (options: Partial<SandboxOptions> = {}): Promise<RunningSan
     return { status: 201, headers: tokenHeaders, body: JSON.stringify(grants) }
   }
 
+  const configureRateLimit = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const json = await readJson(req)
+    if (json === undefined) return
+    if (Either.isLeft(json)) return reply(res, json.left)
+    const rps = isRecord(json.right) ? json.right.requestsPerSecond : undefined
+    if (typeof rps !== "number" || !Number.isSafeInteger(rps) || rps < 0) {
+      return reply(res, errorReply(400, "invalid_request", "requestsPerSecond must be a non-negative integer"))
+    }
+    rateLimit.set(rps)
+    res.writeHead(204).end()
+  }
+
   const stats = (): Stats => ({
     ...counters,
+    rateLimited: rateLimit.refused(),
+    connections: { open: sockets.size, ...connections },
     rejected: { ...rejected },
     faultsInjected: faults.injected(),
     refreshTokensRemembered: authority.size()
@@ -362,6 +396,8 @@ export const start = (options: Partial<SandboxOptions> = {}): Promise<RunningSan
         faults.reset()
         res.writeHead(204).end()
         return
+      case "/sandbox/rate-limit":
+        return method === "POST" ? configureRateLimit(req, res) : reply(res, methodNotAllowed("POST"))
       case "/healthz":
         return method === "GET" ? reply(res, healthy) : reply(res, methodNotAllowed("GET"))
       default:
@@ -380,6 +416,8 @@ export const start = (options: Partial<SandboxOptions> = {}): Promise<RunningSan
   const sockets = new Set<Socket>()
   server.on("connection", (socket) => {
     sockets.add(socket)
+    connections.total += 1
+    connections.peak = Math.max(connections.peak, sockets.size)
     socket.once("close", () => sockets.delete(socket))
   })
 
@@ -403,6 +441,7 @@ export const start = (options: Partial<SandboxOptions> = {}): Promise<RunningSan
         authority,
         delivery,
         faults,
+        rateLimit,
         stats,
         stop
       })

@@ -129,4 +129,46 @@ describe("Faults", () => {
     expect(Either.isLeft(Faults.decodeRates({ hangRat: 0.1 }))).toBe(true)
     expect(Either.isLeft(Faults.decodeFault({ type: "hang", times: 2 }))).toBe(true)
   })
+
+  describe("outage", () => {
+    it("gives every request the outage's fault until it ends, ahead of scripted faults and rates", () => {
+      let now = 1_000
+      const faults = Faults.make({ statusRates: { 500: 1 } }, () => now)
+      faults.inject({ type: "reset" })
+      faults.startOutage({ fault: { type: "status", status: 503, retryAfter: 2 }, ms: 5_000 })
+      expect(faults.outage()).toEqual({ fault: { type: "status", status: 503, retryAfter: 2 }, remainingMs: 5_000 })
+      expect(draws(faults, 3).map((draw) => draw.fault)).toEqual(
+        Array(3).fill({ type: "status", status: 503, retryAfter: 2 })
+      )
+      now += 4_999
+      expect(faults.draw().fault).toEqual({ type: "status", status: 503, retryAfter: 2 })
+      now += 1
+      expect(faults.outage()).toBeUndefined()
+      expect(faults.draw().fault).toEqual({ type: "reset" })
+      expect(faults.draw().fault).toEqual({ type: "status", status: 500 })
+      expect(faults.injected().status).toEqual({ 503: 4, 500: 1 })
+    })
+
+    it("without ms it lasts until ended or reset", () => {
+      let now = 0
+      const faults = Faults.make({}, () => now)
+      faults.startOutage({ fault: { type: "hang" } })
+      now += 86_400_000
+      expect(faults.outage()).toEqual({ fault: { type: "hang" }, remainingMs: undefined })
+      expect(faults.draw().fault).toEqual({ type: "hang" })
+      faults.endOutage()
+      expect(faults.draw()).toBe(Faults.none)
+      faults.startOutage({ fault: { type: "hang" } })
+      faults.reset()
+      expect(faults.draw()).toBe(Faults.none)
+    })
+
+    it("decodes outages strictly", () => {
+      expect(Either.isRight(Faults.decodeOutage({ fault: { type: "hang" }, ms: 10 }))).toBe(true)
+      expect(Either.isLeft(Faults.decodeOutage({ fault: { type: "hang" }, ms: 0 }))).toBe(true)
+      expect(Either.isLeft(Faults.decodeOutage({ fault: { type: "nope" } }))).toBe(true)
+      expect(Either.isLeft(Faults.decodeOutage({ fault: { type: "hang" }, extra: 1 }))).toBe(true)
+      expect(() => Faults.make().startOutage({ fault: { type: "hang" }, ms: -1 })).toThrow(RangeError)
+    })
+  })
 })

@@ -82,6 +82,11 @@ describe("SandboxOptions", () => {
     expect(() => Faults.make(result.faults)).not.toThrow()
   })
 
+  it("reads SANDBOX_RATE_LIMIT_RPS, off (0) when unset", () => {
+    expect(options({}).rateLimitRps).toBe(0)
+    expect(options({ SANDBOX_RATE_LIMIT_RPS: "100" }).rateLimitRps).toBe(100)
+  })
+
   it("reads a fixed latency", () => {
     expect(options({ SANDBOX_LATENCY_MS: "75" }).faults).toEqual({ latencyMs: 75 })
   })
@@ -107,7 +112,9 @@ describe("SandboxOptions", () => {
     ["SANDBOX_RESET_RATE", "x"],
     ["SANDBOX_MALFORMED_RATE", "NaN"],
     ["SANDBOX_AFTER_PHASE_RATE", "1.01"],
-    ["SANDBOX_SEED", "0x10"]
+    ["SANDBOX_SEED", "0x10"],
+    ["SANDBOX_RATE_LIMIT_RPS", "-1"],
+    ["SANDBOX_RATE_LIMIT_RPS", "fast"]
   ])("refuses %s=%s with one line naming it", (name, value) => {
     const line = error({ [name]: value })
     expect(line).toContain(name)

@@ -242,6 +242,8 @@ describe("SandboxServer routes", () => {
       invalidRequests: 1,
       tooLarge: 0,
       sessionsMinted: 1,
+      rateLimited: 0,
+      connections: { open: 1, peak: 1, total: 1 },
       faultsInjected: { latency: 0, hang: 0, reset: 0, malformed: 0, status: { 503: 1 } },
       refreshTokensRemembered: 3
     })
@@ -393,6 +395,78 @@ describe("SandboxServer faults", () => {
     expect((await send(at("/healthz"))).status).toBe(200)
     expect((await send(at("/sandbox/sessions"), { method: "POST" })).status).toBe(201)
     expect(sandbox.faults.pending()).toBe(1)
+  })
+})
+
+describe("SandboxServer rate limit and outages", () => {
+  it("beyond rateLimitRps refresh requests in a second, answers 429 with Retry-After without spending the token", async () => {
+    const limited = await SandboxServer.start({ now: clock.now, rateLimitRps: 2 })
+    try {
+      const tokens = [limited.authority.mintSession(), limited.authority.mintSession(), limited.authority.mintSession()]
+      const replies = []
+      for (const { refreshToken } of tokens) replies.push(await refresh(limited.url, refreshToken))
+      expect(replies.map((reply) => reply.status)).toEqual([200, 200, 429])
+      expect(replies[2]!.headers["retry-after"]).toBe("1")
+      expect(replies[2]!.json()).toMatchObject({ error: "rate_limited" })
+      expect(replies[2]!.text).not.toContain(tokens[2]!.refreshToken)
+      clock.advance(1000)
+      expect((await refresh(limited.url, tokens[2]!.refreshToken)).status).toBe(200)
+      expect(limited.stats()).toMatchObject({ refreshRequests: 4, granted: 3, rateLimited: 1 })
+    } finally {
+      await limited.stop()
+    }
+  })
+
+  it("POST /sandbox/rate-limit changes the limit at run time; 0 turns it off", async () => {
+    expect((await postJson(at("/sandbox/rate-limit"), { requestsPerSecond: 1 })).status).toBe(204)
+    expect((await refreshAt(mint().refreshToken)).status).toBe(200)
+    expect((await refreshAt(mint().refreshToken)).status).toBe(429)
+    expect(sandbox.rateLimit.requestsPerSecond()).toBe(1)
+    expect((await postJson(at("/sandbox/rate-limit"), { requestsPerSecond: 0 })).status).toBe(204)
+    expect((await refreshAt(mint().refreshToken)).status).toBe(200)
+    for (const bad of [{ requestsPerSecond: -1 }, { requestsPerSecond: 1.5 }, {}, []]) {
+      expect((await postJson(at("/sandbox/rate-limit"), bad)).status).toBe(400)
+    }
+    expect((await send(at("/sandbox/rate-limit"))).status).toBe(405)
+  })
+
+  it("an outage set over HTTP answers every refresh with its fault until its time is up", async () => {
+    const outage = { outage: { fault: { type: "status", status: 503, retryAfter: 3 }, ms: 2_000 } }
+    expect((await postJson(at("/sandbox/faults"), outage)).status).toBe(204)
+    for (let i = 0; i < 5; i++) {
+      const reply = await refreshAt(mint().refreshToken)
+      expect(reply.status).toBe(503)
+      expect(reply.headers["retry-after"]).toBe("3")
+    }
+    clock.advance(2_000)
+    expect((await refreshAt(mint().refreshToken)).status).toBe(200)
+    expect(sandbox.stats().faultsInjected.status).toEqual({ 503: 5 })
+  })
+
+  it("an outage without ms lasts until DELETE /sandbox/faults; a bad one is a 400", async () => {
+    expect((await postJson(at("/sandbox/faults"), { outage: { fault: { type: "status", status: 502 } } })).status).toBe(
+      204
+    )
+    clock.advance(3_600_000)
+    expect((await refreshAt(mint().refreshToken)).status).toBe(502)
+    expect((await send(at("/sandbox/faults"), { method: "DELETE" })).status).toBe(204)
+    expect((await refreshAt(mint().refreshToken)).status).toBe(200)
+    const bad = await postJson(at("/sandbox/faults"), { outage: { fault: { type: "status", status: 503 }, ms: -5 } })
+    expect(bad.status).toBe(400)
+  })
+
+  it("a hanging outage keeps every refresh open; stats count the connections, open and at their peak", async () => {
+    sandbox.faults.startOutage({ fault: { type: "hang" } })
+    const controller = new AbortController()
+    const hung = Array.from({ length: 5 }, () =>
+      refresh(sandbox.url, mint().refreshToken, { agent: false, signal: controller.signal }).catch(() => "aborted")
+    )
+    while (sandbox.stats().refreshRequests < 5) await new Promise((resolve) => setTimeout(resolve, 5))
+    expect(sandbox.stats().connections).toMatchObject({ open: 5, peak: 5 })
+    controller.abort()
+    expect(await Promise.all(hung)).toEqual(Array(5).fill("aborted"))
+    while (sandbox.stats().connections.open > 0) await new Promise((resolve) => setTimeout(resolve, 5))
+    expect(sandbox.stats().connections).toEqual({ open: 0, peak: 5, total: 5 })
   })
 })
 

@@ -147,19 +147,44 @@ export const sandbox = (env: SandboxEnv = {}): Promise<Served> =>
     listening: /DDN sandbox listening on (http:\/\/\S+)/
   })
 
-/** The gateway from `dist`, in production mode, in front of `apiUrl`; `nodeArgs` e.g. `--cpu-prof`. */
-export const gateway = (
+/** The largest `RATE_LIMIT_PER_MINUTE`: on, and never reached by a benchmark's load from one address. */
+export const unreachableRateLimit = "1000000000"
+
+/** A gateway process, with where its metrics are served (its own listener, `METRICS_PORT`). */
+export interface ServedGateway extends Served {
+  /** e.g. `http://127.0.0.1:40123/metrics`; undefined with `METRICS_PORT=off`. */
+  readonly metricsUrl: string | undefined
+}
+
+/**
+ * The gateway from `dist`, in production mode, in front of `apiUrl`, metrics on a free port;
+ * `nodeArgs` e.g. `--cpu-prof`. Every load request comes from 127.0.0.1, so the per-client limit
+ * is set where no load reaches (the limiter's code path still runs); `env` may set another.
+ */
+export const gateway = async (
   apiUrl: string,
   env: Readonly<Record<string, string>> = {},
   nodeArgs: ReadonlyArray<string> = [],
   name = "gateway"
-): Promise<Served> =>
-  serve({
+): Promise<ServedGateway> => {
+  const served = await serve({
     name,
     args: [...nodeArgs, entries.gateway],
-    env: { PORT: "0", HOST: "127.0.0.1", NODE_ENV: "production", LOG_LEVEL: "info", DDN_API_URL: apiUrl, ...env },
+    env: {
+      PORT: "0",
+      HOST: "127.0.0.1",
+      METRICS_PORT: "0",
+      RATE_LIMIT_PER_MINUTE: unreachableRateLimit,
+      NODE_ENV: "production",
+      LOG_LEVEL: "info",
+      DDN_API_URL: apiUrl,
+      ...env
+    },
     listening: /Gateway listening on (http:\/\/\S+)/
   })
+  const metricsUrl = /^Metrics: (http:\/\/\S+)$/m.exec(readFileSync(served.logFile, "utf8"))?.[1]
+  return { ...served, metricsUrl }
+}
 
 /** The minimal `node:http` proxy of `minimal-proxy.ts`, in front of `apiUrl`; `nodeArgs` as for {@link gateway}. */
 export const minimalProxy = (apiUrl: string, nodeArgs: ReadonlyArray<string> = []): Promise<Served> =>
