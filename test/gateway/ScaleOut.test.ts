@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process"
 import type { SandboxServer } from "@ddn/sandbox"
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
 import { type RedisServer, startRedis } from "../support/RedisServer.js"
@@ -23,6 +24,13 @@ describe("gateway instances coordinated through Redis", () => {
   })
 
   const upstreamCalls = () => sandbox.stats().refreshRequests
+
+  /** A `redis-cli` command against the test's Redis, its answer as lines. */
+  const redisCli = (...args: Array<string>) =>
+    execFileSync("redis-cli", ["-p", String(redis.port), ...args], { encoding: "utf8" })
+      .split("\n")
+      .filter((line) => line !== "")
+  const flushRedis = () => redisCli("flushall")
 
   const instance = async (env: Record<string, string> = {}) => {
     const spawned = spawnGateway({
@@ -129,6 +137,36 @@ describe("gateway instances coordinated through Redis", () => {
       )
       expect(JSON.stringify(lines)).not.toContain(String(redis.port))
     }
+  })
+
+  it("the per-client limit holds across instances: 4 per minute over two instances refuses the 5th, keys in Redis say nothing", async () => {
+    await flushRedis()
+    const [a, b] = await Promise.all([
+      instance({ RATE_LIMIT_PER_MINUTE: "4" }),
+      instance({ RATE_LIMIT_PER_MINUTE: "4" })
+    ])
+    await Promise.all([coordinatedBy(a.url, "redis"), coordinatedBy(b.url, "redis")])
+    const before = upstreamCalls()
+    for (let i = 0; i < 4; i++) {
+      const answer = await refresh(
+        i % 2 === 0 ? a.graphqlUrl : b.graphqlUrl,
+        sandbox.authority.mintSession().refreshToken
+      )
+      expect(pairOf(answer).__typename).toBe("TokenPair")
+    }
+    for (const url of [a.graphqlUrl, b.graphqlUrl]) {
+      const refused = await refresh(url, sandbox.authority.mintSession().refreshToken)
+      expect(refused.status).toBe(429)
+      expect(refused.headers.get("cache-control")).toBe("no-store")
+      expect(Number(refused.headers.get("retry-after"))).toBeGreaterThanOrEqual(1)
+      expect(refused.body.errors[0].extensions).toMatchObject({ code: "RATE_LIMITED" })
+    }
+    expect(upstreamCalls() - before).toBe(4)
+
+    const keys = redisCli("--scan", "--pattern", "ddn:ratelimit:*")
+    expect(keys).toHaveLength(1)
+    expect(keys[0]).not.toContain("127.0.0.1")
+    expect(Number(redisCli("pttl", keys[0]!)[0])).toBeGreaterThan(0)
   })
 
   it("start-up does not wait for Redis: with Redis unreachable the gateway serves, degraded", async () => {

@@ -4,8 +4,8 @@
  * refreshes in any 60 s and gets them back gradually, never all at once on a window edge.
  *
  * Built on `@effect/experimental`'s `RateLimiter` over whichever `RateLimiterStore` the runtime
- * provides: the gateway provides {@link BoundedRateLimiterStore} (memory, bounded); a shared store
- * (Redis) makes the limit hold across instances without any change here. A store that fails lets the
+ * provides: the gateway provides {@link BoundedRateLimiterStore} (memory, bounded), or with
+ * `REDIS_URL` {@link RedisRateLimiterStore}, so the limit holds across instances; nothing here changes. A store that fails lets the
  * request through (a warning at most once a minute): refreshes matter more than the limit.
  *
  * {@link plugin} is the yoga side: it counts the `refreshToken` fields of the operation about to

@@ -20,16 +20,10 @@ import * as BoundedRateLimiterStore from "./BoundedRateLimiterStore.js"
 import * as ClientRateLimit from "./ClientRateLimit.js"
 import type * as GatewayConfig from "./GatewayConfig.js"
 import * as GatewayLogger from "./GatewayLogger.js"
+import * as RedisRateLimiterStore from "./RedisRateLimiterStore.js"
 
 /** The services a gateway runtime provides: resolvers refresh through the coordinator, within the client's limit. */
 export type Services = RefreshCoordinator.RefreshCoordinator | ClientRateLimit.ClientRateLimit
-
-/**
- * Where the per-client rate limit keeps its buckets: this instance's memory, bounded. A shared
- * store (e.g. `@effect/experimental/RateLimiter/Redis`) makes the limit hold across instances.
- */
-export const rateLimiterStore = (_config: GatewayConfig.GatewayConfig): Layer.Layer<RateLimiter.RateLimiterStore> =>
-  BoundedRateLimiterStore.layer()
 
 /** The runtime's type. */
 export type GatewayRuntime = ManagedRuntime.ManagedRuntime<Services, never>
@@ -56,11 +50,11 @@ const logging = (logger: GatewayLogger.GatewayLogger) =>
  * (single-flight and the reuse window across every instance); else both live in this process's memory.
  */
 const coordination = (config: GatewayConfig.GatewayConfig) => {
-  const limit = ClientRateLimit.layer({ perMinute: config.rateLimitPerMinute }).pipe(
-    Layer.provide(rateLimiterStore(config))
-  )
+  const limitOver = <R>(store: Layer.Layer<RateLimiter.RateLimiterStore, never, R>) =>
+    ClientRateLimit.layer({ perMinute: config.rateLimitPerMinute }).pipe(Layer.provide(store))
   return Option.match(config.coordination, {
-    onNone: () => Layer.merge(RefreshCoordinator.layerMemory(config.coordinator), limit),
+    onNone: () =>
+      Layer.merge(RefreshCoordinator.layerMemory(config.coordinator), limitOver(BoundedRateLimiterStore.layer())),
     onSome: ({ failoverGrace, secret, url }) =>
       Layer.merge(
         SharedCoordinator.layerRedis({
@@ -69,7 +63,8 @@ const coordination = (config: GatewayConfig.GatewayConfig) => {
           failoverGrace,
           deadline: config.upstream.deadline
         }),
-        limit
+        // The limit's buckets in Redis too (HMAC keys, each with a TTL), memory while Redis is away.
+        limitOver(RedisRateLimiterStore.layer({ secret }))
       ).pipe(Layer.provide(RedisConnection.layer({ url })))
   })
 }
