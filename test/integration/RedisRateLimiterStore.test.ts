@@ -94,6 +94,17 @@ describe("RedisRateLimiterStore", () => {
     })
   )
 
+  it.scoped("a limit whose refill is a fraction of a millisecond works in Redis, and Redis stays healthy", () =>
+    Effect.gen(function* () {
+      const scope = yield* Effect.scope
+      const a = yield* instance(scope, 1_000_000_000)
+      for (let i = 0; i < 5; i++) yield* a.limit.consume("192.0.2.99", 4)
+      // Full again within a millisecond, so the key may be gone already; none is kept for ever.
+      expect((yield* dump(a.connection)).filter(({ ttl }) => ttl === -1)).toEqual([])
+      expect(yield* SubscriptionRef.get(a.connection.healthy)).toBe(true)
+    })
+  )
+
   it.scoped("nothing readable in Redis: HMAC key names, no address, a TTL on every key until the bucket is full", () =>
     Effect.gen(function* () {
       const scope = yield* Effect.scope

@@ -74,7 +74,8 @@ if next >= 0 or overflow then
 end
 redis.call("HSET", key, "tokens", current, "last", last)
 local full_at = last + (limit - current) * refill_ms
-redis.call("PEXPIRE", key, math.max(full_at - now, 0) + refill_ms)
+-- PEXPIRE takes whole milliseconds; a refill interval may be a fraction of one (a huge limit).
+redis.call("PEXPIRE", key, math.ceil(math.max(full_at - now, 0) + refill_ms))
 return next
 `
 
@@ -87,7 +88,7 @@ local refill_ms = tonumber(ARGV[2])
 local limit = tonumber(ARGV[3])
 local current = tonumber(redis.call("GET", key))
 if not current then
-  local ttl = refill_ms * tokens
+  local ttl = math.ceil(refill_ms * tokens)
   redis.call("SET", key, tokens, "PX", ttl)
   return { tokens, ttl }
 end
@@ -97,7 +98,7 @@ local next = current + tokens
 if limit and next > limit then
   return { next, ttl }
 end
-ttl = ttl + refill_ms * tokens
+ttl = math.ceil(ttl + refill_ms * tokens)
 redis.call("SET", key, next, "PX", ttl)
 return { next, ttl }
 `

@@ -27,15 +27,28 @@ import * as EnvConfig from "../internal/config.js"
 
 /** Redis could not serve a command: not connected, too slow, or it answered with an error. */
 export class RedisUnavailable extends Schema.TaggedError<RedisUnavailable>()("RedisUnavailable", {
-  reason: Schema.Literal("Disconnected", "Timeout", "CommandFailed")
+  reason: Schema.Literal("Disconnected", "Timeout", "CommandFailed", "Refused")
 }) {
   override get message(): string {
     return this.reason === "Timeout"
       ? "Redis did not answer within the command timeout"
       : this.reason === "Disconnected"
         ? "Redis is not connected"
-        : "Redis refused the command"
+        : this.reason === "Refused"
+          ? "Redis refused the command as invalid"
+          : "Redis could not serve the command"
   }
+}
+
+/**
+ * Whether `cause` is Redis refusing this one command (ioredis's `ReplyError` with `ERR …` or
+ * `WRONGTYPE …`: a bad script or argument), which says nothing about its health; `LOADING`,
+ * `READONLY`, `BUSY`, `MASTERDOWN` and lost connections do.
+ */
+const isRefusal = (cause: unknown): boolean => {
+  if (typeof cause !== "object" || cause === null) return false
+  const { message, name } = cause as { readonly name?: unknown; readonly message?: unknown }
+  return name === "ReplyError" && typeof message === "string" && /^(ERR|WRONGTYPE)\b/.test(message)
 }
 
 /** The connection service. */
@@ -116,10 +129,11 @@ export const make = (options: Options): Effect.Effect<Service, never, Scope.Scop
         if (client.status !== "ready") return Effect.fail(new RedisUnavailable({ reason: "Disconnected" }))
         return Effect.tryPromise({
           try: () => command(client),
-          catch: () => new RedisUnavailable({ reason: "CommandFailed" })
+          catch: (cause) => new RedisUnavailable({ reason: isRefusal(cause) ? "Refused" : "CommandFailed" })
         }).pipe(
           Effect.timeoutFail({ duration: timeout, onTimeout: () => new RedisUnavailable({ reason: "Timeout" }) }),
-          Effect.tapError(() => SubscriptionRef.set(healthy, false))
+          // Redis refusing one command (a bad script or argument) says nothing about its health.
+          Effect.tapError((error) => (error.reason === "Refused" ? Effect.void : SubscriptionRef.set(healthy, false)))
         )
       })
 
