@@ -19,7 +19,11 @@ export interface ReceivedSpan {
   readonly startNanos: bigint
   readonly endNanos: bigint
   readonly attributes: Readonly<Record<string, unknown>>
-  readonly events: ReadonlyArray<{ readonly name: string; readonly attributes: Readonly<Record<string, unknown>> }>
+  readonly events: ReadonlyArray<{
+    readonly name: string
+    readonly timeNanos: bigint
+    readonly attributes: Readonly<Record<string, unknown>>
+  }>
   /** OTLP `StatusCode`: 0 unset, 1 ok, 2 error. */
   readonly status: { readonly code: number; readonly message: string }
   readonly resource: Readonly<Record<string, unknown>>
@@ -94,6 +98,7 @@ const spansOf = (request: any, json: boolean): Array<ReceivedSpan> =>
           // biome-ignore lint/suspicious/noExplicitAny: OTLP Event
           events: (span.events ?? []).map((event: any) => ({
             name: event.name,
+            timeNanos: BigInt(event.timeUnixNano ?? 0),
             attributes: attributesOf(event.attributes)
           })),
           status: { code: Number(span.status?.code ?? 0), message: span.status?.message ?? "" },
@@ -112,8 +117,12 @@ const decode = (body: Buffer, contentType: string): Array<ReceivedSpan> => {
   )
 }
 
-/** Starts a receiver on a free loopback port. */
-export const start = (initial: Mode = "accept"): Promise<OtlpReceiver> => {
+/**
+ * Starts a receiver on a free loopback port. With `keep: false` it only answers and counts (for the
+ * bench: nothing decoded, nothing kept).
+ */
+export const start = (initial: Mode = "accept", options: { readonly keep?: boolean } = {}): Promise<OtlpReceiver> => {
+  const keep = options.keep ?? true
   let mode = initial
   let requests = 0
   const spans: Array<ReceivedSpan> = []
@@ -123,7 +132,9 @@ export const start = (initial: Mode = "accept"): Promise<OtlpReceiver> => {
 
   const server = createServer((request: IncomingMessage, response: ServerResponse) => {
     const chunks: Array<Buffer> = []
-    request.on("data", (chunk: Buffer) => chunks.push(chunk))
+    request.on("data", (chunk: Buffer) => {
+      if (keep) chunks.push(chunk)
+    })
     request.on("end", () => {
       requests += 1
       if (mode === "hang") return void hung.add(response)
@@ -131,8 +142,12 @@ export const start = (initial: Mode = "accept"): Promise<OtlpReceiver> => {
         response.statusCode = 503
         return void response.end()
       }
-      const body = Buffer.concat(chunks)
       const contentType = request.headers["content-type"] ?? ""
+      if (!keep) {
+        response.statusCode = 200
+        return void response.end()
+      }
+      const body = Buffer.concat(chunks)
       bodies.push(body)
       contentTypes.push(contentType)
       try {
