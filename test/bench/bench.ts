@@ -29,6 +29,7 @@ import { Agent, request } from "node:http"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
+import * as OtlpReceiver from "../support/OtlpReceiver.js"
 import { startRedis } from "../support/RedisServer.js"
 import type { Comparison, SideRound } from "./core-vs-fetch.js"
 import * as Load from "./internal/Load.js"
@@ -221,7 +222,29 @@ const variants: ReadonlyArray<Variant> = [
         tearDown: redis.stop
       }
     }
-  }
+  },
+  ...[
+    { label: "100 %", sampler: "always_on", ratio: "1", goal: 0.7 },
+    { label: "10 %", sampler: "traceidratio", ratio: "0.1", goal: 0.85 }
+  ].map(
+    (sampling): Variant => ({
+      name: `tracing, sampler ${sampling.label}`,
+      baseline: "gateway, tracing off",
+      variant: `gateway, OTLP protobuf to a local receiver, sampler ${sampling.label}`,
+      goal: sampling.goal,
+      setUp: async () => {
+        const receiver = await OtlpReceiver.start("accept", { keep: false })
+        return {
+          env: {
+            OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+            OTEL_TRACES_SAMPLER: sampling.sampler,
+            OTEL_TRACES_SAMPLER_ARG: sampling.ratio
+          },
+          tearDown: receiver.stop
+        }
+      }
+    })
+  )
 ]
 
 /** Part 5: each variant side by side with its baseline, both fresh gateways, in interleaved rounds. */

@@ -87,6 +87,54 @@ export const variables: ReadonlyArray<Variable> = [
     name: "DDN_COORDINATION_FAILOVER_MS",
     default: "5000",
     description: "how long refreshes wait for Redis to come back before coordinating locally, 0–60000 ms"
+  },
+  {
+    name: "OTEL_EXPORTER_OTLP_ENDPOINT",
+    default: undefined,
+    unset: "no traces",
+    description: "OTLP/HTTP collector base URL (http or https; /v1/traces is appended): export traces to it"
+  },
+  {
+    name: "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+    default: undefined,
+    unset: "OTEL_EXPORTER_OTLP_ENDPOINT",
+    description: "OTLP/HTTP traces URL, used as is; wins over OTEL_EXPORTER_OTLP_ENDPOINT"
+  },
+  { name: "OTEL_EXPORTER_OTLP_PROTOCOL", default: "http/protobuf", description: "http/protobuf or http/json" },
+  {
+    name: "OTEL_EXPORTER_OTLP_HEADERS",
+    default: undefined,
+    unset: "no headers",
+    description: "key=value,… headers sent to the collector (e.g. an API key); never logged"
+  },
+  { name: "OTEL_SERVICE_NAME", default: "ddn-gateway", description: "service.name of the traces" },
+  {
+    name: "OTEL_RESOURCE_ATTRIBUTES",
+    default: undefined,
+    unset: "none",
+    description: "key=value,… resource attributes, e.g. deployment.environment.name=prod"
+  },
+  {
+    name: "OTEL_TRACES_SAMPLER",
+    default: "parentbased_always_on",
+    description: "always_on, always_off, traceidratio or parentbased_ one of them"
+  },
+  { name: "OTEL_TRACES_SAMPLER_ARG", default: "1", description: "the traceidratio samplers' ratio, 0–1" },
+  {
+    name: "OTEL_BSP_SCHEDULE_DELAY",
+    default: "5000",
+    description: "longest a finished span waits for its batch, 0–600000 ms"
+  },
+  { name: "OTEL_BSP_EXPORT_TIMEOUT", default: "30000", description: "longest one export may take, 1–600000 ms" },
+  {
+    name: "OTEL_BSP_MAX_QUEUE_SIZE",
+    default: "2048",
+    description: "most spans waiting for export; more are dropped and counted, 1–1000000"
+  },
+  {
+    name: "OTEL_BSP_MAX_EXPORT_BATCH_SIZE",
+    default: "512",
+    description: "most spans in one export, 1–1000000 (at most the queue size)"
   }
 ]
 

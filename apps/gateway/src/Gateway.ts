@@ -8,11 +8,13 @@
 import { RefreshCoordinator } from "@ddn/auth"
 import * as Cause from "effect/Cause"
 import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as LogLevel from "effect/LogLevel"
 import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import type * as Tracer from "effect/Tracer"
 import * as ClientRateLimit from "./ClientRateLimit.js"
 import type * as GatewayConfig from "./GatewayConfig.js"
 import * as GatewayLogger from "./GatewayLogger.js"
@@ -26,6 +28,7 @@ import * as Metrics from "./Metrics.js"
 import * as MetricsServer from "./MetricsServer.js"
 import * as Readiness from "./Readiness.js"
 import * as RefreshResult from "./RefreshResult.js"
+import * as Tracing from "./Tracing.js"
 
 /** A running gateway. */
 export interface Gateway {
@@ -85,9 +88,20 @@ export const start = async (config: GatewayConfig.GatewayConfig, options: Option
 
     const rateLimit = await runtime.runPromise(ClientRateLimit.ClientRateLimit)
 
-    const refresh = async (token: string, signal: AbortSignal): Promise<RefreshResult.Resolution> => {
+    const tracing = await runtime.runPromise(Tracing.Tracing)
+    const tracer = await runtime.runPromise(Tracing.requestTracer)
+
+    const refresh = async (
+      token: string,
+      signal: AbortSignal,
+      span?: Tracer.Span
+    ): Promise<RefreshResult.Resolution> => {
       const startedAt = performance.now()
-      const exit = await runtime.runPromiseExit(client.coordinate(Redacted.make(token)), { signal })
+      const coordinated = client.coordinate(Redacted.make(token))
+      const exit = await runtime.runPromiseExit(
+        span === undefined ? coordinated : Effect.withParentSpan(coordinated, span),
+        { signal }
+      )
       const resolution = RefreshResult.fromExit(exit, signal.aborted)
       metrics.observeRefresh(resolution.outcome, (performance.now() - startedAt) / 1000)
       if (resolution.outcome === "internal" && Exit.isFailure(exit) && logger.isEnabled(LogLevel.Error)) {
@@ -113,7 +127,7 @@ export const start = async (config: GatewayConfig.GatewayConfig, options: Option
       config,
       logger,
       mintDemoRefreshToken: options.mintDemoRefreshToken,
-      plugins
+      plugins: tracer === undefined ? plugins : [Tracing.operationPlugin(tracer), ...plugins]
     })
     const readiness = await runtime.runPromise(
       Readiness.make({
@@ -140,6 +154,7 @@ export const start = async (config: GatewayConfig.GatewayConfig, options: Option
       logger,
       varyOrigin: config.corsOrigins.length > 0,
       limits: options.httpLimits,
+      tracer,
       handlers: {
         graphql: (request, response, requestState) => yoga.handle(request, response, { requestState }),
         ready: () => runtime.runPromise(readiness),
@@ -155,8 +170,14 @@ export const start = async (config: GatewayConfig.GatewayConfig, options: Option
     let closing: Promise<void> | undefined
     const close = () => {
       closing ??= (async () => {
-        await server.close(Duration.toMillis(config.shutdownGrace))
+        const grace = Duration.toMillis(config.shutdownGrace)
+        const closingAt = performance.now()
+        await server.close(grace)
         await metricsServer?.close()
+        // Buffered spans are exported within what is left of the grace.
+        if (tracing.enabled) {
+          await runtime.runPromise(tracing.flush(Math.max(0, grace - (performance.now() - closingAt))))
+        }
         await yoga.dispose()
         await runtime.dispose()
         logger.flush()

@@ -17,6 +17,8 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import type * as Tracing from "./Tracing.js"
 
 /** Everything the gateway can be told. */
 export interface GatewayConfig {
@@ -53,6 +55,11 @@ export interface GatewayConfig {
   /** `METRICS_HOST`: the interface of the `/metrics` listener. Default `127.0.0.1`. */
   readonly metricsHost: string
   /**
+   * `OTEL_EXPORTER_OTLP_ENDPOINT` or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` with the other `OTEL_*`
+   * variables: export traces over OTLP/HTTP. None: tracing off, at no cost.
+   */
+  readonly tracing: Option.Option<Tracing.Settings>
+  /**
    * `NODE_ENV` is `production`: introspection and GraphiQL off, `DDN_API_URL` required. `NODE_ENV`
    * may otherwise be `development`, `test` or unset; anything else stops start-up.
    */
@@ -78,6 +85,7 @@ export const defaults: GatewayConfig = {
   trustProxyHops: 0,
   metricsPort: Option.some(9464),
   metricsHost: "127.0.0.1",
+  tracing: Option.none(),
   production: false
 }
 
@@ -180,6 +188,118 @@ const nodeEnv: Parse<(typeof nodeEnvironments)[number]> = (raw) => {
     : Either.right(known)
 }
 
+/** The OTLP protocols the gateway speaks (OTLP/HTTP; gRPC is not offered). */
+export const otlpProtocols = ["http/protobuf", "http/json"] as const
+
+const otlpProtocol: Parse<Tracing.Protocol> = (raw) => {
+  const known = otlpProtocols.find((name) => name === raw)
+  return known === undefined
+    ? Either.left(`expected one of ${otlpProtocols.join(", ")}, got ${shown(raw)}`)
+    : Either.right(known)
+}
+
+/** The samplers `OTEL_TRACES_SAMPLER` names (the SDK's built-in ones). */
+export const samplers = [
+  "always_on",
+  "always_off",
+  "traceidratio",
+  "parentbased_always_on",
+  "parentbased_always_off",
+  "parentbased_traceidratio"
+] as const
+
+const sampler: Parse<Tracing.SamplerName> = (raw) => {
+  const known = samplers.find((name) => name === raw)
+  return known === undefined
+    ? Either.left(`expected one of ${samplers.join(", ")}, got ${shown(raw)}`)
+    : Either.right(known)
+}
+
+const ratio: Parse<number> = (raw) =>
+  /^(0(\.\d+)?|1(\.0+)?|\.\d+)$/.test(raw)
+    ? Either.right(Number(raw))
+    : Either.left(`expected a number from 0 to 1, got ${shown(raw)}`)
+
+/** An OTLP endpoint: http(s), never echoed (it may carry credentials). */
+const otlpUrl: Parse<URL> = (raw) => {
+  if (!URL.canParse(raw)) return Either.left("expected an http:// or https:// URL, got something that is not a URL")
+  const url = new URL(raw)
+  return url.protocol === "http:" || url.protocol === "https:"
+    ? Either.right(url)
+    : Either.left(`expected an http:// or https:// URL, got a ${url.protocol} URL`)
+}
+
+/** `key=value` pairs separated by commas, percent-decoded (the W3C baggage form the OTel spec uses). */
+const keyValues =
+  (what: string, echo: boolean): Parse<Record<string, string>> =>
+  (raw) => {
+    const pairs: Record<string, string> = {}
+    for (const entry of raw.split(",")) {
+      if (entry.trim() === "") continue
+      const at = entry.indexOf("=")
+      const key = at <= 0 ? "" : entry.slice(0, at).trim()
+      if (key === "")
+        return Either.left(`expected comma-separated key=value ${what}${echo ? `, got ${shown(entry)}` : ""}`)
+      try {
+        pairs[decodeURIComponent(key)] = decodeURIComponent(entry.slice(at + 1).trim())
+      } catch {
+        return Either.left(`expected percent-encoded key=value ${what}`)
+      }
+    }
+    return Either.right(pairs)
+  }
+
+/**
+ * The tracing settings: none unless an endpoint is set. `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` is the
+ * traces URL as is; `OTEL_EXPORTER_OTLP_ENDPOINT` is a base URL that `/v1/traces` is appended to.
+ */
+const tracing: Config.Config<Option.Option<Tracing.Settings>> = Config.all({
+  tracesEndpoint: Config.option(parsed("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", otlpUrl)),
+  endpoint: Config.option(parsed("OTEL_EXPORTER_OTLP_ENDPOINT", otlpUrl)),
+  protocol: withDefault("OTEL_EXPORTER_OTLP_PROTOCOL", otlpProtocol, "http/protobuf" as Tracing.Protocol),
+  headers: Config.map(
+    withDefault("OTEL_EXPORTER_OTLP_HEADERS", keyValues("headers", false), {} as Record<string, string>),
+    Redacted.make
+  ),
+  serviceName: withDefault("OTEL_SERVICE_NAME", (raw) => Either.right(raw), "ddn-gateway"),
+  resourceAttributes: withDefault(
+    "OTEL_RESOURCE_ATTRIBUTES",
+    keyValues("attributes", true),
+    {} as Record<string, string>
+  ),
+  sampler: withDefault("OTEL_TRACES_SAMPLER", sampler, "parentbased_always_on" as Tracing.SamplerName),
+  samplerRatio: withDefault("OTEL_TRACES_SAMPLER_ARG", ratio, 1),
+  scheduledDelay: withDefault(
+    "OTEL_BSP_SCHEDULE_DELAY",
+    millis(0, 600_000, "an integer of milliseconds from 0 to 600000"),
+    Duration.seconds(5)
+  ),
+  exportTimeout: withDefault(
+    "OTEL_BSP_EXPORT_TIMEOUT",
+    millis(1, 600_000, "an integer of milliseconds from 1 to 600000"),
+    Duration.seconds(30)
+  ),
+  maxQueueSize: withDefault("OTEL_BSP_MAX_QUEUE_SIZE", integer(1, 1_000_000, "an integer from 1 to 1000000"), 2048),
+  maxExportBatchSize: withDefault(
+    "OTEL_BSP_MAX_EXPORT_BATCH_SIZE",
+    integer(1, 1_000_000, "an integer from 1 to 1000000"),
+    512
+  )
+}).pipe(
+  Config.mapOrFail(({ endpoint, tracesEndpoint, ...settings }) => {
+    const url = Option.orElse(tracesEndpoint, () =>
+      Option.map(endpoint, (base) => new URL(`${base.href.replace(/\/+$/, "")}/v1/traces`))
+    )
+    if (Option.isNone(url)) return Either.right(Option.none())
+    if (settings.maxExportBatchSize > settings.maxQueueSize) {
+      return Either.left(
+        ConfigError.InvalidData(["OTEL_BSP_MAX_EXPORT_BATCH_SIZE"], "must not exceed OTEL_BSP_MAX_QUEUE_SIZE")
+      )
+    }
+    return Either.right(Option.some({ ...settings, url: url.value }))
+  })
+)
+
 /** The gateway's `Config`, reading the variables named on {@link GatewayConfig}. */
 export const config: Config.Config<GatewayConfig> = Config.all({
   port: withDefault("PORT", integer(0, 65535, "an integer from 0 to 65535"), defaults.port),
@@ -199,6 +319,7 @@ export const config: Config.Config<GatewayConfig> = Config.all({
   trustProxyHops: withDefault("TRUST_PROXY_HOPS", integer(0, 16, "an integer from 0 to 16"), defaults.trustProxyHops),
   metricsPort: withDefault("METRICS_PORT", metricsPort, defaults.metricsPort),
   metricsHost: withDefault("METRICS_HOST", host, defaults.metricsHost),
+  tracing,
   production: Config.map(Config.option(parsed("NODE_ENV", nodeEnv)), (env) => Option.contains(env, "production"))
 }).pipe(
   Config.mapOrFail((settings) =>

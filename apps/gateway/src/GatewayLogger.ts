@@ -7,9 +7,13 @@
  * @since 0.1.0
  */
 import * as Cause from "effect/Cause"
+import * as Context from "effect/Context"
+import * as FiberRef from "effect/FiberRef"
+import * as FiberRefs from "effect/FiberRefs"
 import * as HashMap from "effect/HashMap"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
+import * as Tracer from "effect/Tracer"
 import type { YogaLogger } from "graphql-yoga"
 
 /** Where finished lines go (default `process.stdout`); each call gets one or more whole lines. */
@@ -93,14 +97,20 @@ const renderMessage = (message: unknown): string =>
 
 /**
  * An Effect `Logger` writing to `logger`: the message, the log annotations as fields and, when there is
- * one, the cause rendered with `Cause.pretty` (Effect errors and `Redacted` values never show a token).
+ * one, the cause rendered with `Cause.pretty` (Effect errors and `Redacted` values never show a token),
+ * and the `trace_id` and `span_id` of the span it was logged in, when tracing is on.
  */
 export const effectLogger = (logger: GatewayLogger): Logger.Logger<unknown, void> =>
-  Logger.make(({ logLevel, message, cause, annotations }) => {
+  Logger.make(({ logLevel, message, cause, annotations, context }) => {
     if (!logger.isEnabled(logLevel)) return
     const fields: Record<string, unknown> = {}
     for (const [key, value] of HashMap.toEntries(annotations)) fields[key] = value
     if (!Cause.isEmpty(cause)) fields.cause = Cause.pretty(cause)
+    const span = Context.getOption(FiberRefs.getOrDefault(context, FiberRef.currentContext), Tracer.ParentSpan)
+    if (span._tag === "Some" && span.value._tag === "Span" && span.value.sampled) {
+      fields.trace_id = span.value.traceId
+      fields.span_id = span.value.spanId
+    }
     logger.log(logLevel, renderMessage(message), fields)
   })
 

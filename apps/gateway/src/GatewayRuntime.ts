@@ -3,8 +3,8 @@
  * through Redis with `REDIS_URL`) over its `DdnAuthClient` over a pooled keep-alive undici
  * `HttpClient`, the per-client rate limit over its store, and the gateway's JSON logger at
  * `LOG_LEVEL`. Built once at start-up, disposed
- * on shutdown (which closes the upstream connection pool). Tracing is off until an exporter is wired
- * in (e.g. `@effect/opentelemetry`), since unexported spans cost CPU on every refresh.
+ * on shutdown (which closes the upstream connection pool). Tracing (`Tracing.ts`) exports over OTLP
+ * when an endpoint is configured, and is off otherwise, since unexported spans cost CPU on every refresh.
  *
  * @since 0.1.0
  */
@@ -21,9 +21,10 @@ import * as ClientRateLimit from "./ClientRateLimit.js"
 import type * as GatewayConfig from "./GatewayConfig.js"
 import * as GatewayLogger from "./GatewayLogger.js"
 import * as RedisRateLimiterStore from "./RedisRateLimiterStore.js"
+import * as Tracing from "./Tracing.js"
 
 /** The services a gateway runtime provides: resolvers refresh through the coordinator, within the client's limit. */
-export type Services = RefreshCoordinator.RefreshCoordinator | ClientRateLimit.ClientRateLimit
+export type Services = RefreshCoordinator.RefreshCoordinator | ClientRateLimit.ClientRateLimit | Tracing.Tracing
 
 /** The runtime's type. */
 export type GatewayRuntime = ManagedRuntime.ManagedRuntime<Services, never>
@@ -40,9 +41,7 @@ const logging = (logger: GatewayLogger.GatewayLogger) =>
     Logger.replace(Logger.defaultLogger, GatewayLogger.effectLogger(logger)),
     Logger.minimumLogLevel(logger.level),
     // Every refresh's Exit is mapped by the gateway; the runtime's "unhandled error" line would be noise.
-    Layer.setUnhandledErrorLogLevel(Option.none()),
-    // No tracer is exported yet, so spans would be built and dropped: about a fifth of a refresh's CPU.
-    Layer.setTracerEnabled(false)
+    Layer.setUnhandledErrorLogLevel(Option.none())
   )
 
 /**
@@ -81,6 +80,8 @@ export const layer = (
   coordination(config).pipe(
     Layer.provide(DdnAuthClient.layer(clientOptions(config, apiUrl))),
     Layer.provide(NodeHttpClient.layerUndici),
+    // Tracing off disables Effect's tracer for everything above (see `Tracing.layer`).
+    Layer.provideMerge(Tracing.layer(config.tracing)),
     Layer.provideMerge(logging(logger))
   )
 

@@ -4,6 +4,8 @@
  *
  * @since 0.1.0
  */
+
+import type * as Tracer from "effect/Tracer"
 import type { GraphQLScalarTypeConfig, GraphQLSchema } from "graphql"
 import { createGraphQLError, createSchema, type YogaInitialContext } from "graphql-yoga"
 import type * as RefreshResult from "./RefreshResult.js"
@@ -98,8 +100,15 @@ export interface Context extends YogaInitialContext {
 
 /** What the schema needs to answer `refreshToken`. */
 export interface Dependencies {
-  /** Runs one refresh; `signal` aborts when the client goes away. Never rejects. */
-  readonly refresh: (refreshToken: string, signal: AbortSignal) => Promise<RefreshResult.Resolution>
+  /**
+   * Runs one refresh; `signal` aborts when the client goes away; `span`, with tracing on, is the
+   * span it runs under. Never rejects.
+   */
+  readonly refresh: (
+    refreshToken: string,
+    signal: AbortSignal,
+    span?: Tracer.Span | undefined
+  ) => Promise<RefreshResult.Resolution>
 }
 
 /** The executable schema over `dependencies`. Built once per process. */
@@ -111,7 +120,12 @@ export const make = (dependencies: Dependencies): GraphQLSchema =>
       Query: { health: () => "ok" },
       Mutation: {
         refreshToken: async (_root: unknown, args: { readonly refreshToken: string }, context: Context) => {
-          const resolution = await dependencies.refresh(args.refreshToken, context.request.signal)
+          const state = context.requestState
+          const resolution = await dependencies.refresh(
+            args.refreshToken,
+            context.request.signal,
+            state.operationSpan ?? state.span
+          )
           context.requestState.outcome = resolution.outcome
           if ("error" in resolution) throw resolution.error
           return resolution.value

@@ -16,6 +16,7 @@ import type * as GatewayLogger from "./GatewayLogger.js"
 import * as Hardening from "./Hardening.js"
 import type * as Readiness from "./Readiness.js"
 import * as RequestLog from "./RequestLog.js"
+import type * as Tracing from "./Tracing.js"
 
 /**
  * A request whose body the server has already read: yoga takes `body` as is. A JSON object body is
@@ -77,6 +78,8 @@ export interface Options {
   readonly varyOrigin: boolean
   /** Header size and timeouts; default `Hardening.httpLimits`. */
   readonly limits?: Hardening.HttpLimits | undefined
+  /** Traces each `/graphql` request (tracing on); undefined traces nothing. */
+  readonly tracer?: Tracing.RequestTracer | undefined
 }
 
 /** A listening server. */
@@ -221,6 +224,7 @@ export const listen = (options: Options): Promise<HttpServer> => {
   }
 
   const limits = options.limits ?? Hardening.httpLimits
+  const tracer = options.tracer
   const server = createServer({
     keepAliveTimeout: limits.keepAliveTimeoutMs,
     headersTimeout: limits.headersTimeoutMs,
@@ -233,10 +237,12 @@ export const listen = (options: Options): Promise<HttpServer> => {
     const state = RequestLog.start()
     const path = RequestLog.pathOf(request.url ?? "/")
     response.setHeader(RequestLog.requestIdHeader, state.id)
+    if (tracer !== undefined && path === "/graphql") state.span = tracer.startRequest(request, response, path)
     if (shuttingDown) response.setHeader("connection", "close")
     active.add(response)
     response.once("close", () => {
       active.delete(response)
+      if (state.span !== undefined) tracer?.endRequest(state.span, response.statusCode, response.writableFinished)
       RequestLog.write(
         logger,
         state,

@@ -6,7 +6,7 @@
  * - the core's Effect counters `ddn_upstream_attempts_total{outcome}`, `ddn_upstream_retries_total`,
  *   `ddn_refresh_coalesced_total`, `ddn_refresh_reused_total`, the coordination's
  *   `ddn_coordination_degraded` (gauge), `ddn_coordination_fallbacks_total` and
- *   `ddn_coordination_takeovers_total`, read from the Effect metric
+ *   `ddn_coordination_takeovers_total`, the tracing's `ddn_gateway_trace_spans_dropped_total{reason}`, read from the Effect metric
  *   registry at scrape time (a prom-client `collect` callback over `Metric.snapshot`), so the hot
  *   path pays nothing for them;
  * - Node's default process metrics (`process_*`, `nodejs_*`).
@@ -73,6 +73,12 @@ const coreCounters = [
     help: "Refreshes taken over from an instance whose lease lapsed",
     label: undefined,
     initial: []
+  },
+  {
+    name: "ddn_gateway_trace_spans_dropped_total",
+    help: "Spans dropped before reaching the collector (tracing on): queue_full or export_failed",
+    label: "reason",
+    initial: ["queue_full", "export_failed"]
   }
 ] as const
 

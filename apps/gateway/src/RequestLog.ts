@@ -1,12 +1,13 @@
 /**
  * One log line per HTTP request: request id (also sent back as `x-request-id`), method, path (never
- * the query string, which can carry GraphQL variables), status, outcome and duration. Nothing from
- * the request body or headers is logged.
+ * the query string, which can carry GraphQL variables), status, outcome and duration, and with
+ * tracing on the request's `trace_id` and `span_id`. Nothing from the request body or headers is logged.
  *
  * @since 0.1.0
  */
 import { randomUUID } from "node:crypto"
 import * as LogLevel from "effect/LogLevel"
+import type * as Tracer from "effect/Tracer"
 import type * as GatewayLogger from "./GatewayLogger.js"
 import type * as RefreshResult from "./RefreshResult.js"
 
@@ -21,13 +22,23 @@ export interface RequestState {
   readonly startedAt: number
   /** The outcome of the last refresh the request ran, if any. */
   outcome: RefreshResult.Outcome | undefined
+  /** The request's server span, when tracing is on. */
+  span: Tracer.Span | undefined
+  /** The span of the GraphQL operation being executed, which refreshes run under. */
+  operationSpan: Tracer.Span | undefined
 }
 
 /** How a request ended in the log: a refresh outcome, or what the HTTP layer made of it. */
 export type LoggedOutcome = RefreshResult.Outcome | "ok" | "refused" | "error" | "aborted"
 
 /** A new request's state. */
-export const start = (): RequestState => ({ id: randomUUID(), startedAt: performance.now(), outcome: undefined })
+export const start = (): RequestState => ({
+  id: randomUUID(),
+  startedAt: performance.now(),
+  outcome: undefined,
+  span: undefined,
+  operationSpan: undefined
+})
 
 /** The logged outcome: the refresh's if one ran, else from the status (`refused` for 4xx before any refresh). */
 export const outcomeOf = (state: RequestState, status: number, finished: boolean): LoggedOutcome =>
@@ -53,6 +64,7 @@ export const write = (
     path: request.path.length > 256 ? `${request.path.slice(0, 256)}…` : request.path,
     status: response.status,
     outcome: outcomeOf(state, response.status, response.finished),
-    durationMs: Math.round((performance.now() - state.startedAt) * 100) / 100
+    durationMs: Math.round((performance.now() - state.startedAt) * 100) / 100,
+    ...(state.span === undefined ? undefined : { trace_id: state.span.traceId, span_id: state.span.spanId })
   })
 }

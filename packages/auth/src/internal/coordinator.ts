@@ -36,6 +36,10 @@ export interface Parts {
     | undefined
 }
 
+/** Says on the coordinator's span how the grant was obtained: `upstream`, `coalesced` or `reused`. */
+const annotateSource = (coordinated: Coordinated) =>
+  Effect.annotateCurrentSpan("ddn.refresh.source", coordinated.source)
+
 /**
  * A coordinator: input checked before anything else, then this process's reuse window, then its
  * single-flight, then `parts.refresh`. Runs in flight end with the scope.
@@ -79,7 +83,7 @@ export const make = (parts: Parts): Effect.Effect<Service, never, Scope.Scope> =
               ? shareOrStart(key, refreshToken)
               : Effect.as(Metric.increment(RefreshMetrics.reused), { grant: restore(kept), source: "reused" as const })
           })
-        }),
+        }).pipe(Effect.tap(annotateSource)),
         "RefreshCoordinator.refresh",
         { captureStackTrace: false }
       )

@@ -2,6 +2,8 @@ import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as FiberId from "effect/FiberId"
+import * as Option from "effect/Option"
+import * as Tracer from "effect/Tracer"
 import type { Redis } from "ioredis"
 import type * as RedisConnection from "../redis/RedisConnection.js"
 import type { Claim, CoordinationStore } from "./coordinationStore.js"
@@ -75,6 +77,31 @@ const defineScripts = (client: Redis): ScriptedRedis => {
 
 const orUndefined = (value: string | null | undefined) => (value === null ? undefined : value)
 
+/**
+ * A client span around one Redis round trip, with the semantic conventions' `db.*` attributes (the
+ * command, the script, the server and database; never a key or a value). Only under a span: the
+ * background lease renewals start no trace of their own.
+ */
+const traced =
+  (client: Redis, operation: string, script?: string) =>
+  <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+    Effect.flatMap(Effect.serviceOption(Tracer.ParentSpan), (parent) =>
+      Option.isNone(parent)
+        ? effect
+        : Effect.withSpan(effect, script === undefined ? operation : `${operation} ${script}`, {
+            kind: "client",
+            captureStackTrace: false,
+            attributes: {
+              "db.system.name": "redis",
+              "db.operation.name": operation,
+              ...(script === undefined ? {} : { "db.stored_procedure.name": script }),
+              "db.namespace": String(client.options.db ?? 0),
+              ...(client.options.host === undefined ? {} : { "server.address": client.options.host }),
+              ...(client.options.port === undefined ? {} : { "server.port": client.options.port })
+            }
+          })
+    )
+
 /** The store over `connection`, with every key under `prefix`. */
 export const make = (connection: RedisConnection.Service, prefix: string): Effect.Effect<CoordinationStore> =>
   Effect.gen(function* () {
@@ -110,6 +137,7 @@ export const make = (connection: RedisConnection.Service, prefix: string): Effec
         connection
           .use(() => redis.ddnCoordinationClaim(lease(key), outcome(key), holder, leaseMillis, seen ?? ""))
           .pipe(
+            traced(redis, "EVALSHA", "claim"),
             Effect.map((reply): Claim => {
               switch (reply[0]) {
                 case "acquired":
@@ -123,38 +151,48 @@ export const make = (connection: RedisConnection.Service, prefix: string): Effec
           ),
       peek: (key) =>
         Effect.map(
-          connection.use((client) => client.mget(outcome(key), lease(key))),
+          connection.use((client) => client.mget(outcome(key), lease(key))).pipe(traced(redis, "MGET")),
           ([kept, holder]) => ({ outcome: orUndefined(kept), holder: orUndefined(holder) })
         ),
       renew: (leases, leaseMillis) =>
         Effect.asVoid(
-          connection.use(() =>
-            redis.ddnCoordinationRenew(
-              leases.length,
-              ...leases.map(([key]) => lease(key)),
-              leaseMillis,
-              ...leases.map(([, holder]) => holder)
+          connection
+            .use(() =>
+              redis.ddnCoordinationRenew(
+                leases.length,
+                ...leases.map(([key]) => lease(key)),
+                leaseMillis,
+                ...leases.map(([, holder]) => holder)
+              )
             )
-          )
+            .pipe(traced(redis, "EVALSHA", "renew"))
         ),
       settle: (key, holder, value, ttlMillis) =>
         Effect.asVoid(
-          connection.use(() =>
-            redis.ddnCoordinationSettle(lease(key), outcome(key), holder, value, ttlMillis, channel, key)
-          )
+          connection
+            .use(() => redis.ddnCoordinationSettle(lease(key), outcome(key), holder, value, ttlMillis, channel, key))
+            .pipe(traced(redis, "EVALSHA", "settle"))
         ),
       restore: (outcomes, leases, leaseMillis) =>
         outcomes.length === 0 && leases.length === 0
           ? Effect.void
           : Effect.asVoid(
-              connection.use((client) => {
-                const pipeline = client.pipeline()
-                for (const [key, value, ttlMillis] of outcomes) pipeline.set(outcome(key), value, "PX", ttlMillis, "NX")
-                for (const [key, holder] of leases) pipeline.set(lease(key), holder, "PX", leaseMillis, "NX")
-                return pipeline.exec()
-              })
+              connection
+                .use((client) => {
+                  const pipeline = client.pipeline()
+                  for (const [key, value, ttlMillis] of outcomes)
+                    pipeline.set(outcome(key), value, "PX", ttlMillis, "NX")
+                  for (const [key, holder] of leases) pipeline.set(lease(key), holder, "PX", leaseMillis, "NX")
+                  return pipeline.exec()
+                })
+                .pipe(traced(redis, "PIPELINE"))
             ),
-      release: (key, holder) => Effect.asVoid(connection.use(() => redis.ddnCoordinationRelease(lease(key), holder))),
+      release: (key, holder) =>
+        Effect.asVoid(
+          connection
+            .use(() => redis.ddnCoordinationRelease(lease(key), holder))
+            .pipe(traced(redis, "EVALSHA", "release"))
+        ),
       watch,
       healthy: connection.healthy
     }

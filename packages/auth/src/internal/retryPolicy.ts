@@ -63,5 +63,24 @@ export const retryPolicy = (options: {
           )
         )
       )
-    )
+    ),
+    // Each retry is an event on the refresh's span: why the attempt failed, and the wait before the next.
+    Schedule.modifyDelayEffect(([[, retry], error], delay) => Effect.as(retryEvent(retry + 1, error, delay), delay))
   )
+
+/** The `ddn.retry` event on the current span, if any: the failure's kind and status, and the wait. */
+const retryEvent = (retry: number, error: unknown, delay: Duration.Duration) =>
+  Effect.flatMap(Effect.currentSpan, (span) =>
+    Effect.map(Clock.currentTimeNanos, (now) =>
+      span.event("ddn.retry", now, {
+        "ddn.retry.number": retry,
+        "ddn.retry.delay_ms": Duration.toMillis(delay),
+        ...(isTransient(error)
+          ? {
+              "error.type": error.kind,
+              ...(error.status === undefined ? {} : { "http.response.status_code": error.status })
+            }
+          : {})
+      })
+    )
+  ).pipe(Effect.ignore)
