@@ -9,7 +9,6 @@ import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodePath from "@effect/platform-node/NodePath"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
@@ -20,6 +19,7 @@ import { TokenGrant } from "../src/TokenGrant.js"
 import * as TokenSession from "../src/TokenSession.js"
 import * as TokenStore from "../src/TokenStore.js"
 import { numberOf } from "./fixtures/numberedSession.js"
+import { failure } from "./utils/exits.js"
 import { makeFakeDdn, secretMarker } from "./utils/FakeDdn.js"
 
 const NodeFiles = Layer.mergeAll(NodeFileSystem.layer, NodePath.layer)
@@ -44,11 +44,6 @@ const fileStore = Effect.gen(function* () {
   const store = yield* TokenStore.makeFile(file)
   return { fs, directory, file, store }
 })
-
-const failure = <E>(exit: Exit.Exit<unknown, E>): E => {
-  if (Exit.isFailure(exit) && exit.cause._tag === "Fail") return exit.cause.error
-  throw new Error(`expected a typed failure, got ${String(exit)}`)
-}
 
 describe("TokenStore.layerMemory", () => {
   it.effect("starts from its seed and keeps the last save", () =>
