@@ -1,4 +1,5 @@
-import { AuthorizedHttpClient, DdnAuthNode, TokenGrant, TokenSession, TokenStore } from "@ddn/auth"
+import { AuthorizedHttpClient, TokenGrant, TokenSession, TokenStore } from "@ddn/auth"
+import { DdnAuthNode } from "@ddn/auth/node"
 import { SandboxServer } from "@ddn/sandbox"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"

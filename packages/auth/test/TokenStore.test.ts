@@ -15,6 +15,7 @@ import * as Redacted from "effect/Redacted"
 import * as TestClock from "effect/TestClock"
 import { build } from "esbuild"
 import { DdnAuthClient } from "../src/DdnAuthClient.js"
+import * as DdnAuthNode from "../src/node/DdnAuthNode.js"
 import { TokenGrant } from "../src/TokenGrant.js"
 import * as TokenSession from "../src/TokenSession.js"
 import * as TokenStore from "../src/TokenStore.js"
@@ -121,7 +122,7 @@ describe("TokenStore.seed and layerSeeded", () => {
       const file = `${directory}/session.json`
       const run = (token: string) =>
         storedToken.pipe(
-          Effect.provide(TokenStore.layerFileNode(file).pipe(TokenStore.layerSeeded(Redacted.make(token))))
+          Effect.provide(DdnAuthNode.layerFileStore(file).pipe(TokenStore.layerSeeded(Redacted.make(token))))
         )
       expect(yield* run("first")).toEqual(Option.some("first"))
       expect(yield* run("second")).toEqual(Option.some("first"))
@@ -264,7 +265,7 @@ describe("TokenStore.layerFile", () => {
     const readNumber = (file: string) =>
       Effect.runPromise(
         Effect.flatMap(TokenStore.TokenStore, (store) => store.load).pipe(
-          Effect.provide(TokenStore.layerFileNode(file)),
+          Effect.provide(DdnAuthNode.layerFileStore(file)),
           Effect.map(Option.map((session) => (TokenStore.isGrant(session) ? numberOf(session, filler) : "bare")))
         )
       )
