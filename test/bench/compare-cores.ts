@@ -17,6 +17,7 @@ import { resolve } from "node:path"
 import { pathToFileURL } from "node:url"
 import { parseArgs } from "node:util"
 import type * as Auth from "@ddn/auth"
+import type * as AuthNode from "@ddn/auth/node"
 import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Redacted from "effect/Redacted"
@@ -38,8 +39,11 @@ const [sandboxUrl] = positionals
 if (sandboxUrl === undefined) throw new Error("usage: compare-cores.ts <sandbox url> [--a dist] [--b dist] …")
 
 const load = async (dist: string): Promise<Refresh> => {
-  const auth = (await import(pathToFileURL(resolve(Processes.root, dist, "index.js")).href)) as typeof Auth
-  const client = auth.DdnAuthNode.layerOptions({ apiUrl: sandboxUrl })
+  const entry = (path: string) => import(pathToFileURL(resolve(Processes.root, dist, path)).href)
+  const auth = (await entry("index.js")) as typeof Auth & Partial<typeof AuthNode>
+  // Builds from before `@ddn/auth/node` export `DdnAuthNode` from the index.
+  const { DdnAuthNode } = auth.DdnAuthNode === undefined ? ((await entry("node/index.js")) as typeof AuthNode) : auth
+  const client = DdnAuthNode.layerOptions({ apiUrl: sandboxUrl })
   if (values.through === "coordinator") {
     const runtime = ManagedRuntime.make(auth.RefreshCoordinator.layerMemory().pipe(Layer.provide(client)))
     const coordinator = await runtime.runPromise(auth.RefreshCoordinator.RefreshCoordinator)

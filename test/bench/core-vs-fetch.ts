@@ -9,7 +9,8 @@
  *
  *   node --import tsx test/bench/core-vs-fetch.ts <sandbox url> [connections=32] [seconds=5] [rounds=3] [warm-up=4000]
  */
-import { DdnAuthClient, DdnAuthNode } from "@ddn/auth"
+import { DdnAuthClient } from "@ddn/auth"
+import { DdnAuthNode } from "@ddn/auth/node"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Redacted from "effect/Redacted"
 import * as Load from "./internal/Load.js"

@@ -1,21 +1,8 @@
-import type { Gateway } from "@ddn/gateway"
-import type { SandboxServer } from "@ddn/sandbox"
 import { serverAudits } from "graphql-http"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { startGateway, startSandbox } from "./support.js"
+import { describe, expect, it } from "vitest"
+import { sandboxAndGateway } from "./support.js"
 
-let sandbox: SandboxServer.RunningSandbox
-let gateway: Gateway.Gateway
-
-beforeAll(async () => {
-  sandbox = await startSandbox()
-  gateway = await startGateway(sandbox.url)
-})
-
-afterAll(async () => {
-  await gateway?.close()
-  await sandbox?.stop()
-})
+const started = sandboxAndGateway()
 
 /** The audits' requests, plus the CSRF header a non-browser client sends with GETs. */
 const fetchWithCsrfHeader: typeof fetch = (input, init = {}) => {
@@ -24,7 +11,7 @@ const fetchWithCsrfHeader: typeof fetch = (input, init = {}) => {
   return fetch(input, { ...init, headers })
 }
 
-const audits = serverAudits({ url: () => gateway.graphqlUrl, fetchFn: fetchWithCsrfHeader })
+const audits = serverAudits({ url: () => started.gateway.graphqlUrl, fetchFn: fetchWithCsrfHeader })
 
 describe("GraphQL over HTTP (graphql-http server audits)", () => {
   it("has MUST audits to run", () => {
@@ -48,6 +35,6 @@ describe("GraphQL over HTTP (graphql-http server audits)", () => {
   })
 
   it("makes no upstream call while auditing", () => {
-    expect(sandbox.stats().refreshRequests).toBe(0)
+    expect(started.sandbox.stats().refreshRequests).toBe(0)
   })
 })

@@ -1,24 +1,11 @@
 import { connect } from "node:net"
-import type { Gateway } from "@ddn/gateway"
-import type { SandboxServer } from "@ddn/sandbox"
 import * as Option from "effect/Option"
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest"
-import { refresh, startGateway, startSandbox } from "./support.js"
+import { beforeEach, describe, expect, it } from "vitest"
+import { refresh, sandboxAndGateway, startGateway, startSandbox } from "./support.js"
 
-let sandbox: SandboxServer.RunningSandbox
-let gateway: Gateway.Gateway
+const started = sandboxAndGateway()
 
-beforeAll(async () => {
-  sandbox = await startSandbox()
-  gateway = await startGateway(sandbox.url)
-})
-
-afterAll(async () => {
-  await gateway?.close()
-  await sandbox?.stop()
-})
-
-beforeEach(() => sandbox.faults.reset())
+beforeEach(() => started.sandbox.faults.reset())
 
 const metricValue = (text: string, series: string): number => {
   const line = text.split("\n").find((candidate) => candidate.startsWith(`${series} `))
@@ -27,7 +14,7 @@ const metricValue = (text: string, series: string): number => {
 }
 
 const scrape = async () => {
-  const response = await fetch(gateway.metricsUrl!)
+  const response = await fetch(started.gateway.metricsUrl!)
   expect(response.status).toBe(200)
   expect(response.headers.get("content-type")).toContain("text/plain")
   return response.text()
@@ -35,10 +22,10 @@ const scrape = async () => {
 
 describe("operations endpoints", () => {
   it("GET /healthz answers 200 while serving", async () => {
-    const response = await fetch(`${gateway.url}/healthz`)
+    const response = await fetch(`${started.gateway.url}/healthz`)
     expect(response.status).toBe(200)
     expect(await response.json()).toEqual({ status: "ok" })
-    expect((await fetch(`${gateway.url}/healthz`, { method: "POST" })).status).toBe(405)
+    expect((await fetch(`${started.gateway.url}/healthz`, { method: "POST" })).status).toBe(405)
   })
 
   it("GET /readyz answers 200 when the upstream answers, 503 when it fails, hangs or is gone", async () => {
@@ -68,15 +55,15 @@ describe("operations endpoints", () => {
 
   it("GET /metrics exposes refreshes by outcome, the latency histogram and the core's upstream counters", async () => {
     const before = await scrape()
-    const token = sandbox.authority.mintSession().refreshToken
-    await refresh(gateway.graphqlUrl, token)
-    await refresh(gateway.graphqlUrl, token) // resubmitted within the reuse window: no upstream call
-    const spent = sandbox.authority.mintSession().refreshToken
-    sandbox.authority.refresh(spent)
-    await refresh(gateway.graphqlUrl, spent)
-    await refresh(gateway.graphqlUrl, "")
-    sandbox.faults.inject({ type: "status", status: 503 })
-    await refresh(gateway.graphqlUrl, sandbox.authority.mintSession().refreshToken)
+    const token = started.sandbox.authority.mintSession().refreshToken
+    await refresh(started.gateway.graphqlUrl, token)
+    await refresh(started.gateway.graphqlUrl, token) // resubmitted within the reuse window: no upstream call
+    const spent = started.sandbox.authority.mintSession().refreshToken
+    started.sandbox.authority.refresh(spent)
+    await refresh(started.gateway.graphqlUrl, spent)
+    await refresh(started.gateway.graphqlUrl, "")
+    started.sandbox.faults.inject({ type: "status", status: 503 })
+    await refresh(started.gateway.graphqlUrl, started.sandbox.authority.mintSession().refreshToken)
     const after = await scrape()
 
     const delta = (series: string) => metricValue(after, series) - metricValue(before, series)
@@ -102,10 +89,10 @@ describe("operations endpoints", () => {
 
   it("counts a refresh whose client went away as aborted, never internal, and coalesced callers apart", async () => {
     const before = await scrape()
-    sandbox.faults.inject({ type: "latency", ms: 300 })
-    const token = sandbox.authority.mintSession().refreshToken
-    const gone = refresh(gateway.graphqlUrl, token, { signal: AbortSignal.timeout(100) }).catch(() => "aborted")
-    const joined = refresh(gateway.graphqlUrl, token)
+    started.sandbox.faults.inject({ type: "latency", ms: 300 })
+    const token = started.sandbox.authority.mintSession().refreshToken
+    const gone = refresh(started.gateway.graphqlUrl, token, { signal: AbortSignal.timeout(100) }).catch(() => "aborted")
+    const joined = refresh(started.gateway.graphqlUrl, token)
     expect(await gone).toBe("aborted")
     expect((await joined).body.data.refreshToken.__typename).toBe("TokenPair")
     await new Promise((resolve) => setTimeout(resolve, 50))
@@ -120,23 +107,23 @@ describe("operations endpoints", () => {
   })
 
   it("answers 404 for unknown routes, /metrics included: metrics have their own listener", async () => {
-    expect((await fetch(`${gateway.url}/nope`)).status).toBe(404)
-    expect((await fetch(`${gateway.url}/metrics`)).status).toBe(404)
-    const metricsUrl = new URL(gateway.metricsUrl!)
+    expect((await fetch(`${started.gateway.url}/nope`)).status).toBe(404)
+    expect((await fetch(`${started.gateway.url}/metrics`)).status).toBe(404)
+    const metricsUrl = new URL(started.gateway.metricsUrl!)
     expect(metricsUrl.hostname).toBe("127.0.0.1")
-    expect(Number(metricsUrl.port)).toBe(gateway.metricsPort)
-    expect(Number(metricsUrl.port)).not.toBe(gateway.port)
+    expect(Number(metricsUrl.port)).toBe(started.gateway.metricsPort)
+    expect(Number(metricsUrl.port)).not.toBe(started.gateway.port)
     expect((await fetch(new URL("/graphql", metricsUrl))).status).toBe(404)
     expect((await fetch(metricsUrl, { method: "POST" })).status).toBe(405)
   })
 
   it("serves no metrics with METRICS_PORT=off, and closes the metrics listener on shutdown", async () => {
-    const off = await startGateway(sandbox.url, { metricsPort: Option.none() })
+    const off = await startGateway(started.sandbox.url, { metricsPort: Option.none() })
     expect(off.metricsUrl).toBeUndefined()
     expect(off.metricsPort).toBeUndefined()
     await off.close()
 
-    const own = await startGateway(sandbox.url)
+    const own = await startGateway(started.sandbox.url)
     expect((await fetch(own.metricsUrl!)).status).toBe(200)
     await own.close()
     await expect(fetch(own.metricsUrl!)).rejects.toThrow()
@@ -161,12 +148,12 @@ describe("operations endpoints", () => {
   })
 
   it("answers /healthz 503 once shutting down, while in-flight requests still finish", async () => {
-    const own = await startGateway(sandbox.url)
-    sandbox.faults.inject({ type: "latency", ms: 400 })
-    const before = sandbox.stats().refreshRequests
-    const inFlight = refresh(own.graphqlUrl, sandbox.authority.mintSession().refreshToken)
+    const own = await startGateway(started.sandbox.url)
+    started.sandbox.faults.inject({ type: "latency", ms: 400 })
+    const before = started.sandbox.stats().refreshRequests
+    const inFlight = refresh(own.graphqlUrl, started.sandbox.authority.mintSession().refreshToken)
     // Under load the request may not have started yet: shutdown would close its idle connection.
-    while (sandbox.stats().refreshRequests === before) await new Promise((resolve) => setTimeout(resolve, 5))
+    while (started.sandbox.stats().refreshRequests === before) await new Promise((resolve) => setTimeout(resolve, 5))
 
     // A connection that has started a request is not idle, so shutdown lets it finish.
     const socket = connect(Number(new URL(own.url).port), "127.0.0.1")

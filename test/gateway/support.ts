@@ -8,6 +8,7 @@ import { Gateway, GatewayConfig } from "@ddn/gateway"
 import { SandboxServer } from "@ddn/sandbox"
 import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
+import { afterAll, beforeAll } from "vitest"
 
 /** The built gateway entry the spawned tests run. */
 export const mainJs = fileURLToPath(new URL("../../apps/gateway/dist/main.js", import.meta.url))
@@ -47,6 +48,23 @@ export const startGateway = (
   )
 
 /** A GraphQL response as the tests look at it. */
+/** A sandbox and an in-process gateway over it, started before the file's tests and stopped after them. */
+export const sandboxAndGateway = (): {
+  readonly sandbox: SandboxServer.RunningSandbox
+  readonly gateway: Gateway.Gateway
+} => {
+  const started = {} as { sandbox: SandboxServer.RunningSandbox; gateway: Gateway.Gateway }
+  beforeAll(async () => {
+    started.sandbox = await startSandbox()
+    started.gateway = await startGateway(started.sandbox.url)
+  })
+  afterAll(async () => {
+    await started.gateway?.close()
+    await started.sandbox?.stop()
+  })
+  return started
+}
+
 export interface GraphqlResponse {
   readonly status: number
   readonly headers: Headers

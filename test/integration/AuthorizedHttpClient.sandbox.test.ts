@@ -1,18 +1,18 @@
-import { AuthorizedHttpClient, DdnAuthNode, TokenGrant, TokenSession, TokenStore } from "@ddn/auth"
+import { AuthorizedHttpClient, TokenGrant, TokenSession, TokenStore } from "@ddn/auth"
+import { DdnAuthNode } from "@ddn/auth/node"
 import { SandboxServer } from "@ddn/sandbox"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { NodeHttpClient } from "@effect/platform-node"
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@effect/vitest"
-import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
+import * as Queue from "effect/Queue"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
-import * as Stream from "effect/Stream"
+import type * as Scope from "effect/Scope"
 
 const Whoami = Schema.Struct({ sub: Schema.String })
 
@@ -43,7 +43,10 @@ describe("AuthorizedHttpClient against the sandbox", () => {
   /** Runs `use` with a session seeded with `seed` and an authorized client that records every status. */
   const withAuthorizedClient = <A, E>(
     seed: TokenStore.StoredSession,
-    use: (client: HttpClient.HttpClient, statuses: Array<number>) => Effect.Effect<A, E, TokenSession.TokenSession>
+    use: (
+      client: HttpClient.HttpClient,
+      statuses: Array<number>
+    ) => Effect.Effect<A, E, TokenSession.TokenSession | Scope.Scope>
   ) =>
     Effect.gen(function* () {
       const statuses: Array<number> = []
@@ -51,7 +54,7 @@ describe("AuthorizedHttpClient against the sandbox", () => {
         HttpClient.tap((response) => Effect.sync(() => statuses.push(response.status)))
       )
       const client = yield* AuthorizedHttpClient.make(inner)
-      return yield* use(client, statuses)
+      return yield* Effect.scoped(use(client, statuses))
     }).pipe(
       Effect.provide(
         Layer.mergeAll(
@@ -134,14 +137,13 @@ describe("AuthorizedHttpClient against the sandbox", () => {
       yield* withAuthorizedClient(seed, (client, statuses) =>
         Effect.gen(function* () {
           const session = yield* TokenSession.TokenSession
-          const events = yield* Effect.fork(Stream.runCollect(Stream.take(session.changes, 1)))
-          yield* Effect.repeatN(Effect.yieldNow(), 4)
+          const events = yield* session.subscribe
           const exit = yield* Effect.exit(client.get(`${sandbox.url}/sandbox/whoami`))
           const error = Exit.isFailure(exit) && exit.cause._tag === "Fail" ? exit.cause.error : undefined
           expect(error).toBeInstanceOf(HttpClientError.RequestError)
           expect(error).toMatchObject({ cause: { _tag: "RefreshTokenExpired" } })
           expect(statuses).toEqual([401])
-          const [revoked] = Chunk.toReadonlyArray(yield* Fiber.join(events))
+          const revoked = yield* Queue.take(events)
           expect(revoked).toMatchObject({ _tag: "Revoked", error: { _tag: "RefreshTokenExpired" } })
           expect(String(error)).not.toContain(Redacted.value(seed.refreshToken))
         })

@@ -1,4 +1,5 @@
-import { DdnAuthClient, DdnAuthNode } from "@ddn/auth"
+import { DdnAuthClient } from "@ddn/auth"
+import { DdnAuthNode } from "@ddn/auth/node"
 import { SandboxServer } from "@ddn/sandbox"
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"

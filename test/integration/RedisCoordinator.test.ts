@@ -1,4 +1,5 @@
-import { DdnAuthNode, RefreshMetrics } from "@ddn/auth"
+import { RefreshMetrics } from "@ddn/auth"
+import { DdnAuthNode } from "@ddn/auth/node"
 import { RedisConnection, RefreshCoordinator } from "@ddn/auth/redis"
 import { SandboxServer } from "@ddn/sandbox"
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@effect/vitest"

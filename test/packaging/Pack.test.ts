@@ -95,7 +95,11 @@ describe("packages as installed from their tarballs", () => {
       "ioredis"
     ])
     // ioredis only for the `@ddn/auth/redis` entry point: optional, so the consumer below goes without it.
-    expect(auth.manifest.peerDependenciesMeta).toEqual({ ioredis: { optional: true } })
+    // @effect/platform-node only for the `@ddn/auth/node` entry point, which the consumer below uses.
+    expect(auth.manifest.peerDependenciesMeta).toEqual({
+      "@effect/platform-node": { optional: true },
+      ioredis: { optional: true }
+    })
     expect(auth.manifest.dependencies ?? {}).toEqual({})
 
     const consumer = join(scratch, "consumer")
@@ -123,7 +127,8 @@ describe("packages as installed from their tarballs", () => {
     )
     await writeFile(
       join(consumer, "src/index.ts"),
-      `import { DdnAuthClient, DdnAuthNode, type RefreshError, TokenGrant } from "@ddn/auth"
+      `import { DdnAuthClient, type RefreshError, TokenGrant } from "@ddn/auth"
+import { DdnAuthNode } from "@ddn/auth/node"
 import { Effect, Redacted } from "effect"
 
 const [apiUrl = "", refreshToken = ""] = process.argv.slice(2)

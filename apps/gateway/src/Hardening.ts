@@ -9,7 +9,8 @@
  * - mutations over GET → 405, malformed JSON → 400, batches → 400 (yoga, with batching off);
  * - abusive documents (`@escape.tech/graphql-armor`, see {@link armor}): at most 3 aliases (so at most
  *   4 refreshes per request), depth 6, 500 tokens, cost 500, 10 directives, no field suggestions;
- * - introspection in production ({@link noIntrospection}, like graphql's `NoSchemaIntrospectionCustomRule`);
+ * - introspection in production (`@graphql-yoga/plugin-disable-introspection`, graphql's
+ *   `NoSchemaIntrospectionCustomRule`; `NoEcho` answers its error with a fixed text);
  * - answers other than JSON → 406 before execution ({@link jsonResponsesOnly}): a refresh is one
  *   answer, so `text/event-stream` and `multipart/mixed` buy nothing, and yoga's SSE answer would
  *   carry `Cache-Control: no-cache` instead of `no-store`;
@@ -23,9 +24,9 @@
  */
 import { EnvelopArmorPlugin } from "@escape.tech/graphql-armor"
 import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention"
-import type { GraphQLError, ValidationContext, ValidationRule } from "graphql"
-import { createGraphQLError, type Plugin, type YogaServerOptions } from "graphql-yoga"
-import * as NoEcho from "./NoEcho.js"
+import { useDisableIntrospection } from "@graphql-yoga/plugin-disable-introspection"
+import type { GraphQLError, ValidationContext } from "graphql"
+import type { Plugin, YogaServerOptions } from "graphql-yoga"
 
 /** The largest request body the gateway reads: 64 KiB. */
 export const maxBodyBytes = 64 * 1024
@@ -80,28 +81,10 @@ export const armor = {
 } satisfies Parameters<typeof EnvelopArmorPlugin>[0]
 
 /**
- * Rejects `__schema` and `__type` (but not `__typename`). Its errors are made with yoga's
- * `createGraphQLError`, so they are yoga's `GraphQLError` whichever copy of `graphql` loaded this module.
+ * Yoga's introspection switch, for every request (typed for any context: its `Plugin<TContext>` does not
+ * widen to yoga's default context under `exactOptionalPropertyTypes`).
  */
-export const noIntrospection: ValidationRule = (context) => ({
-  Field: (node) => {
-    const name = node.name.value
-    if (name === "__schema" || name === "__type") {
-      context.reportError(
-        NoEcho.trust(
-          createGraphQLError(`GraphQL introspection is disabled, but the query contained ${name}.`, { nodes: [node] })
-        )
-      )
-    }
-  }
-})
-
-/** Adds {@link noIntrospection} to validation. */
-export const disableIntrospection: Plugin = {
-  onValidate: ({ addValidationRule }) => {
-    addValidationRule(noIntrospection)
-  }
-}
+const disableIntrospection = useDisableIntrospection() as Plugin
 
 /** The media types the gateway answers in. */
 export const jsonMediaTypes = ["application/graphql-response+json", "application/json"] as const

@@ -9,11 +9,11 @@
  * @since 0.1.0
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
-import type { AddressInfo } from "node:net"
 import { Readable } from "node:stream"
 import * as LogLevel from "effect/LogLevel"
 import type * as GatewayLogger from "./GatewayLogger.js"
 import * as Hardening from "./Hardening.js"
+import { listenOn } from "./internal/listening.js"
 import type * as Readiness from "./Readiness.js"
 import * as RequestLog from "./RequestLog.js"
 import type * as Tracing from "./Tracing.js"
@@ -144,9 +144,6 @@ const clientErrorAnswers = {
   ),
   badRequest: rawAnswer("400 Bad Request", JSON.stringify({ error: "bad_request", message: "Malformed HTTP request" }))
 }
-
-const formatHost = (host: string): string =>
-  host === "0.0.0.0" ? "127.0.0.1" : host === "::" ? "[::1]" : host.includes(":") ? `[${host}]` : host
 
 /** Starts listening; rejects if the port cannot be bound. */
 export const listen = (options: Options): Promise<HttpServer> => {
@@ -298,12 +295,10 @@ export const listen = (options: Options): Promise<HttpServer> => {
     return closing
   }
 
-  return new Promise((resolve, reject) => {
-    server.once("error", reject)
-    server.listen(options.port, options.host, () => {
-      server.off("error", reject)
-      const { port } = server.address() as AddressInfo
-      resolve({ url: `http://${formatHost(options.host)}:${port}`, port, inFlight: () => active.size, close })
-    })
-  })
+  return listenOn(server, options.host, options.port).then(({ origin, port }) => ({
+    url: origin,
+    port,
+    inFlight: () => active.size,
+    close
+  }))
 }

@@ -8,7 +8,7 @@
  * @since 0.1.0
  */
 import { createServer, type ServerResponse } from "node:http"
-import type { AddressInfo } from "node:net"
+import { listenOn } from "./internal/listening.js"
 
 /** Where to listen and what to serve. */
 export interface Options {
@@ -70,20 +70,9 @@ export const listen = (options: Options): Promise<MetricsServer> => {
     return closing
   }
 
-  return new Promise((resolve, reject) => {
-    server.once("error", reject)
-    server.listen(options.port, options.host, () => {
-      server.off("error", reject)
-      const { port } = server.address() as AddressInfo
-      const host =
-        options.host === "0.0.0.0"
-          ? "127.0.0.1"
-          : options.host === "::"
-            ? "[::1]"
-            : options.host.includes(":")
-              ? `[${options.host}]`
-              : options.host
-      resolve({ url: `http://${host}:${port}${path}`, port, close })
-    })
-  })
+  return listenOn(server, options.host, options.port).then(({ origin, port }) => ({
+    url: `${origin}${path}`,
+    port,
+    close
+  }))
 }

@@ -100,6 +100,10 @@ type Rewrite = (match: RegExpExecArray, names: ReadonlySet<string>) => string | 
 const rewrites: ReadonlyArray<readonly [RegExp, Rewrite]> = [
   [/^Syntax Error: /, () => messages.syntax],
   [
+    /^GraphQL introspection has been disabled, but the requested query contained the field "(__schema|__type)"\.$/,
+    ([, field]) => `GraphQL introspection is disabled, but the query contained ${field}.`
+  ],
+  [
     /^Cannot query field "[^"]*" on type "([^"]*)"\./,
     ([, type], names) => (names.has(type!) ? `Cannot query this field on type "${type}".` : undefined)
   ],

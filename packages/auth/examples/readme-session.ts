@@ -1,4 +1,5 @@
-import { AuthorizedHttpClient, DdnAuthNode, TokenSession, TokenStore } from "@ddn/auth"
+import { AuthorizedHttpClient, TokenSession, TokenStore } from "@ddn/auth"
+import { DdnAuthNode } from "@ddn/auth/node"
 import * as HttpClient from "@effect/platform/HttpClient"
 import { NodeHttpClient, NodeRuntime } from "@effect/platform-node"
 import { Config, Effect, Layer } from "effect"
@@ -8,7 +9,7 @@ import { Config, Effect, Layer } from "effect"
 // so later runs need only DDN_API_URL and carry on from it.
 const Store = Layer.unwrapEffect(
   Effect.map(Config.option(Config.redacted("DDN_REFRESH_TOKEN")), (signIn) =>
-    TokenStore.layerFileNode("ddn-session.json").pipe(TokenStore.layerSeeded(signIn))
+    DdnAuthNode.layerFileStore("ddn-session.json").pipe(TokenStore.layerSeeded(signIn))
   )
 )
 const Session = TokenSession.layer({ backgroundRefresh: true }).pipe(Layer.provide([DdnAuthNode.layer, Store]))

@@ -12,7 +12,8 @@
  * carry on from the file, whose refresh token rotates on every refresh.
  */
 import { fileURLToPath } from "node:url"
-import { AuthorizedHttpClient, DdnAuthNode, TokenSession, TokenStore } from "@ddn/auth"
+import { AuthorizedHttpClient, TokenSession, TokenStore } from "@ddn/auth"
+import { DdnAuthNode } from "@ddn/auth/node"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { NodeHttpClient, NodeRuntime } from "@effect/platform-node"
@@ -58,7 +59,7 @@ const handOverSignIn = (refreshToken: Option.Option<Redacted.Redacted<string>>) 
 /** The DDN client, the file store, the session with its background refresher, and the authorized `HttpClient`. */
 export const layer = (options: ExampleOptions) => {
   const SessionFile = Layer.effectDiscard(handOverSignIn(options.refreshToken)).pipe(
-    Layer.provideMerge(TokenStore.layerFileNode(options.sessionFile))
+    Layer.provideMerge(DdnAuthNode.layerFileStore(options.sessionFile))
   )
   const Session = TokenSession.layer({ backgroundRefresh: true }).pipe(
     Layer.provide([DdnAuthNode.layerOptions({ apiUrl: options.apiUrl }), SessionFile])

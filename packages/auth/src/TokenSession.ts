@@ -3,8 +3,10 @@
  * `DdnAuthClient` shortly before it expires, and persists every rotated pair in a `TokenStore`.
  *
  * Guarantees:
- * - **Single flight.** Concurrent callers share one refresh; a refresh runs in a fiber of its own that
- *   callers join, so interrupting a caller only ends its wait: the refresh and the save go on.
+ * - **Single flight.** One refresh at a time, under a lock; a caller that waited for it reads the state
+ *   again and takes what the refresh before it brought. The locked part runs in a fiber of the session's
+ *   scope that callers join, so interrupting a caller only ends its wait (the refresh and the save go
+ *   on), and closing the scope ends it.
  * - **Persist first.** A rotated refresh token is saved before the new access token is handed out.
  *   If the save fails, the caller gets the `TokenStoreError` and no token. DDN has already spent the
  *   old refresh token by then, so the new grant is kept in memory as *pending* and its save retried by
@@ -22,6 +24,7 @@
  * @since 0.1.0
  */
 
+import * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
 import type * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
@@ -34,13 +37,13 @@ import * as Either from "effect/Either"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as PubSub from "effect/PubSub"
+import * as Queue from "effect/Queue"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
-import * as SynchronizedRef from "effect/SynchronizedRef"
+import * as SubscriptionRef from "effect/SubscriptionRef"
 import { DdnAuthClient } from "./DdnAuthClient.js"
 import { RefreshError, type RefreshTokenExpired, type RefreshTokenInvalid } from "./RefreshError.js"
 import type { TokenGrant } from "./TokenGrant.js"
@@ -91,7 +94,10 @@ export interface Service {
    * while it has not expired, and no new refresh is tried for `retryBaseDelay` (or the `Retry-After`).
    */
   readonly accessToken: Effect.Effect<Redacted.Redacted<string>, SessionError>
-  /** Refreshes now (or joins the refresh in flight) and returns the new access token. */
+  /**
+   * Refreshes now and returns the new access token; a grant that arrives while the call waits (the
+   * refresh in flight, or a session adopted from the store) serves as well.
+   */
   readonly refresh: Effect.Effect<Redacted.Redacted<string>, SessionError>
   /**
    * Reports that the API refused `accessToken`, and returns a replacement. Refreshes only if it is still
@@ -100,8 +106,13 @@ export interface Service {
   readonly invalidate: (
     accessToken: Redacted.Redacted<string>
   ) => Effect.Effect<Redacted.Redacted<string>, SessionError>
-  /** The session's events from the moment of subscription. */
+  /** The session's events from the moment the stream starts running. */
   readonly changes: Stream.Stream<SessionEvent>
+  /**
+   * The session's events from the moment this returns, queued until taken, for the life of the scope:
+   * unlike running `changes` in a fiber, nothing that happens after it can be missed.
+   */
+  readonly subscribe: Effect.Effect<Queue.Dequeue<SessionEvent>, never, Scope.Scope>
 }
 
 /** How eagerly to refresh and how to retry in the background. */
@@ -133,45 +144,24 @@ export const defaults = {
 /** Adoptions of a newer stored session within one refresh, before giving up on a store that keeps changing. */
 const maxAdoptions = 3
 
-/** What a caller needs from the session. */
-type Demand =
-  /** `accessToken`: a fresh token, or while refreshing fails, one that has not expired. */
-  | { readonly _tag: "Usable" }
-  /** The background refresher: a fresh token or a failure. */
-  | { readonly _tag: "Fresh" }
-  /** `refresh`: a token from a refresh that has not completed before the call. */
-  | { readonly _tag: "Rotated" }
-  /** `invalidate`: any unexpired token but `stale`. */
-  | { readonly _tag: "Replacing"; readonly stale: Redacted.Redacted<string> }
-
-const usable: Demand = { _tag: "Usable" }
-const fresh: Demand = { _tag: "Fresh" }
-const rotated: Demand = { _tag: "Rotated" }
-
-interface Core {
+/** The session's state, in a `SubscriptionRef` whose changes are the source of `changes`. */
+interface State {
   /** The session as last saved to, or read from, the store. */
   readonly session: Option.Option<StoredSession>
   /** A grant DDN issued whose save failed: its refresh token is the only live one. */
   readonly pending: Option.Option<TokenGrant>
   /** Set when DDN refused the refresh token and the store held nothing newer. */
   readonly revoked: Option.Option<Rejection>
-  /** After a failed refresh, `Usable` callers get the unexpired current token until this time (epoch ms). */
+  /** After a failed refresh, `accessToken` gets the unexpired current token until this time (epoch ms). */
   readonly retryNotBefore: number
   /** Whether `Expired` was published for the current grant. */
   readonly expiryAnnounced: boolean
+  /** What the change that led to this state reported, if anything. */
+  readonly event: Option.Option<SessionEvent>
 }
 
-interface State extends Core {
-  readonly inFlight: Option.Option<Fiber.Fiber<Redacted.Redacted<string>, SessionError>>
-}
-
-type Step =
-  | { readonly _tag: "Ready"; readonly token: Redacted.Redacted<string> }
-  | {
-      readonly _tag: "Join"
-      readonly fiber: Fiber.Fiber<Redacted.Redacted<string>, SessionError>
-      readonly started: boolean
-    }
+/** What a caller takes without (more) I/O, given the state and the time: a token, or none. */
+type Accept = (state: State, now: number) => Option.Option<Redacted.Redacted<string>>
 
 const sameToken = (a: Redacted.Redacted<string>, b: Redacted.Redacted<string>) =>
   Redacted.value(a) === Redacted.value(b)
@@ -183,230 +173,240 @@ const makeSession = (options: Options) =>
   Effect.gen(function* () {
     const client = yield* DdnAuthClient
     const store = yield* TokenStore
+    const scope = yield* Effect.scope
     const marginMillis = Duration.toMillis(Duration.decode(options.refreshMargin ?? defaults.refreshMargin))
     const retryBaseDelay = Duration.decode(options.retryBaseDelay ?? defaults.retryBaseDelay)
     const retryMaxDelay = Duration.decode(options.retryMaxDelay ?? defaults.retryMaxDelay)
 
-    const events = yield* PubSub.unbounded<SessionEvent>()
-    const publish = (event: SessionEvent) => PubSub.publish(events, event)
-    const ref = yield* SynchronizedRef.make<State>({
+    const state = yield* SubscriptionRef.make<State>({
       session: yield* store.load,
       pending: Option.none(),
       revoked: Option.none(),
       retryNotBefore: 0,
       expiryAnnounced: false,
-      inFlight: Option.none()
+      event: Option.none()
     })
+    /** One synchronisation with the store and DDN at a time. */
+    const lock = yield* Effect.makeSemaphore(1)
+
+    const update = (changes: Partial<Omit<State, "event">>, event?: SessionEvent) =>
+      SubscriptionRef.update(state, (current) => ({ ...current, ...changes, event: Option.fromNullable(event) }))
+    const publish = (event: SessionEvent) => update({}, event)
 
     const remainingMillis = (grant: TokenGrant, now: number) => DateTime.toEpochMillis(grant.expiresAt) - now
     const marginOf = (grant: TokenGrant) => Math.min(marginMillis, (grant.expiresIn * 1000) / 2)
     const isFresh = (grant: TokenGrant, now: number) => remainingMillis(grant, now) > marginOf(grant)
     const isUnexpired = (grant: TokenGrant, now: number) => remainingMillis(grant, now) > 0
 
-    /** The token that satisfies `demand` without any I/O, if there is one. */
-    const ready = (core: Core, demand: Demand, now: number): Option.Option<Redacted.Redacted<string>> => {
-      if (Option.isSome(core.pending) || Option.isSome(core.revoked)) return Option.none()
-      return Option.filterMap(core.session, (session) => {
-        if (!isGrant(session)) return Option.none()
-        const token = Option.some(session.accessToken)
-        switch (demand._tag) {
-          case "Usable":
-            return isFresh(session, now) || (isUnexpired(session, now) && now < core.retryNotBefore)
-              ? token
-              : Option.none()
-          case "Fresh":
-            return isFresh(session, now) ? token : Option.none()
-          case "Rotated":
-            return Option.none()
-          case "Replacing":
-            return !sameToken(session.accessToken, demand.stale) && isUnexpired(session, now) ? token : Option.none()
-        }
-      })
-    }
+    /** The current grant when nothing (a pending save, a revocation) stands before it. */
+    const currentGrant = (current: State): Option.Option<TokenGrant> =>
+      Option.isSome(current.pending) || Option.isSome(current.revoked)
+        ? Option.none()
+        : Option.filter(current.session, isGrant)
+    const acceptWhen =
+      (holds: (grant: TokenGrant, current: State, now: number) => boolean): Accept =>
+      (current, now) =>
+        Option.map(
+          Option.filter(currentGrant(current), (grant) => holds(grant, current, now)),
+          (grant) => grant.accessToken
+        )
 
-    /**
-     * Brings the session to a state that satisfies `demand`: saves a pending grant, reads the store,
-     * refreshes, adopts. Runs in its own fiber; the state it reached is committed however it ends.
-     */
-    const synchronise = (start: Core, demand: Demand): Effect.Effect<Redacted.Redacted<string>, SessionError> => {
-      let core = start
-      const patch = (changes: Partial<Core>) => {
-        core = { ...core, ...changes }
-      }
-      /** After a new grant arrived, a `refresh` is satisfied by anything that is still valid. */
-      const satisfiedBy = demand._tag === "Rotated" ? usable : demand
-      const readyNow = (wanted: Demand) => Effect.map(Clock.currentTimeMillis, (now) => ready(core, wanted, now))
+    /** `accessToken`: a fresh token, or while refreshing fails, one that has not expired. */
+    const usable = acceptWhen(
+      (grant, current, now) => isFresh(grant, now) || (isUnexpired(grant, now) && now < current.retryNotBefore)
+    )
+    /** The background refresher: a fresh token only. */
+    const fresh = acceptWhen((grant, _, now) => isFresh(grant, now))
+    /** `invalidate`: any unexpired token but `stale`. */
+    const replacing = (stale: Redacted.Redacted<string>) =>
+      acceptWhen((grant, _, now) => !sameToken(grant.accessToken, stale) && isUnexpired(grant, now))
+    /** `refresh`: a usable token of a session other than the one held when the call was made. */
+    const rotatedFrom =
+      (held: Option.Option<StoredSession>): Accept =>
+      (current, now) =>
+        current.session === held ? Option.none() : usable(current, now)
 
-      const persist = (grant: TokenGrant) =>
-        store.save(grant).pipe(
-          Effect.uninterruptible,
-          Effect.tapError((error) =>
-            Effect.zipRight(
-              publish(SessionEvent.RefreshFailed({ error })),
-              Effect.logWarning(
-                "Saving the rotated DDN session failed; the new grant is held in memory and its save retried on the next call"
-              ).pipe(Effect.annotateLogs({ reason: error.reason }))
-            )
-          ),
+    const acceptedNow = (accept: Accept) => Effect.zipWith(SubscriptionRef.get(state), Clock.currentTimeMillis, accept)
+
+    const persist = (grant: TokenGrant) =>
+      store.save(grant).pipe(
+        Effect.uninterruptible,
+        Effect.tapError((error) =>
           Effect.zipRight(
-            Effect.sync(() =>
-              patch({ session: Option.some(grant), pending: Option.none(), retryNotBefore: 0, expiryAnnounced: false })
-            )
-          ),
-          Effect.zipRight(publish(SessionEvent.Refreshed({ expiresAt: grant.expiresAt, source: "Upstream" })))
+            publish(SessionEvent.RefreshFailed({ error })),
+            Effect.logWarning(
+              "Saving the rotated DDN session failed; the new grant is held in memory and its save retried on the next call"
+            ).pipe(Effect.annotateLogs({ reason: error.reason }))
+          )
+        ),
+        Effect.zipRight(
+          update(
+            { session: Option.some(grant), pending: Option.none(), retryNotBefore: 0, expiryAnnounced: false },
+            SessionEvent.Refreshed({ expiresAt: grant.expiresAt, source: "Upstream" })
+          )
         )
+      )
 
-      /** The store's session if it differs from `refused`: another holder of the store rotated. */
-      const newerInStore = (refused: StoredSession) =>
-        Effect.map(
-          store.load,
-          Option.filter((stored) => !sameToken(stored.refreshToken, refused.refreshToken))
-        )
+    /** The store's session if it differs from `refused`: another holder of the store rotated. */
+    const newerInStore = (refused: StoredSession) =>
+      Effect.map(
+        store.load,
+        Option.filter((stored) => !sameToken(stored.refreshToken, refused.refreshToken))
+      )
 
-      const adopt = (stored: StoredSession) =>
-        Effect.gen(function* () {
-          patch({ session: Option.some(stored), revoked: Option.none(), retryNotBefore: 0, expiryAnnounced: false })
-          yield* Effect.logInfo("Adopted the DDN session another holder of the token store rotated")
-          const now = yield* Clock.currentTimeMillis
-          if (isGrant(stored) && isUnexpired(stored, now)) {
-            yield* publish(SessionEvent.Refreshed({ expiresAt: stored.expiresAt, source: "Store" }))
-          }
-        })
-
-      const announceExpiry = Effect.gen(function* () {
+    const adopt = (stored: StoredSession) =>
+      Effect.gen(function* () {
         const now = yield* Clock.currentTimeMillis
-        const grant = Option.filter(core.session, isGrant)
-        if (Option.isNone(grant) || isUnexpired(grant.value, now) || core.expiryAnnounced) return
-        patch({ expiryAnnounced: true })
-        yield* publish(SessionEvent.Expired({ expiredAt: grant.value.expiresAt }))
+        const changes = { session: Option.some(stored), revoked: Option.none(), retryNotBefore: 0 }
+        yield* isGrant(stored) && isUnexpired(stored, now)
+          ? update(
+              { ...changes, expiryAnnounced: false },
+              SessionEvent.Refreshed({ expiresAt: stored.expiresAt, source: "Store" })
+            )
+          : update({ ...changes, expiryAnnounced: false })
+        yield* Effect.logInfo("Adopted the DDN session another holder of the token store rotated")
       })
 
-      const refreshFrom = (
-        session: StoredSession,
-        adoptionsLeft: number
-      ): Effect.Effect<Redacted.Redacted<string>, SessionError> =>
-        Effect.gen(function* () {
-          const outcome = yield* Effect.either(client.refresh(session.refreshToken))
-          if (Either.isRight(outcome)) {
-            const grant = outcome.right
-            patch({ pending: Option.some(grant) })
-            yield* persist(grant)
-            return grant.accessToken
-          }
-          const error = outcome.left
-          if (isRejection(error)) {
-            const newer = yield* newerInStore(session).pipe(
-              Effect.tapError(() => publish(SessionEvent.RefreshFailed({ error })))
-            )
-            if (Option.isNone(newer)) {
-              patch({ revoked: Option.some(error) })
-              yield* publish(SessionEvent.Revoked({ error }))
-              return yield* error
-            }
-            yield* adopt(newer.value)
-            const token = yield* readyNow(satisfiedBy)
-            if (Option.isSome(token)) return token.value
-            if (adoptionsLeft > 0) return yield* refreshFrom(newer.value, adoptionsLeft - 1)
-            yield* publish(SessionEvent.RefreshFailed({ error }))
+    const announceExpiry = Effect.gen(function* () {
+      const current = yield* SubscriptionRef.get(state)
+      const grant = Option.filter(current.session, isGrant)
+      if (Option.isNone(grant) || current.expiryAnnounced) return
+      if (isUnexpired(grant.value, yield* Clock.currentTimeMillis)) return
+      yield* update({ expiryAnnounced: true }, SessionEvent.Expired({ expiredAt: grant.value.expiresAt }))
+    })
+
+    /** Refreshes `session` at DDN and saves the rotation; on a refusal, adopts a newer stored session. */
+    const refreshFrom = (
+      session: StoredSession,
+      accept: Accept,
+      adoptionsLeft: number
+    ): Effect.Effect<Redacted.Redacted<string>, SessionError> =>
+      Effect.gen(function* () {
+        const outcome = yield* Effect.either(client.refresh(session.refreshToken))
+        if (Either.isRight(outcome)) {
+          const grant = outcome.right
+          yield* update({ pending: Option.some(grant) })
+          yield* persist(grant)
+          return grant.accessToken
+        }
+        const error = outcome.left
+        if (isRejection(error)) {
+          const newer = yield* newerInStore(session).pipe(
+            Effect.tapError(() => publish(SessionEvent.RefreshFailed({ error })))
+          )
+          if (Option.isNone(newer)) {
+            yield* update({ revoked: Option.some(error) }, SessionEvent.Revoked({ error }))
             return yield* error
           }
-          yield* publish(SessionEvent.RefreshFailed({ error }))
-          const now = yield* Clock.currentTimeMillis
-          const wait = error._tag === "RateLimited" ? error.retryAfter : retryBaseDelay
-          patch({ retryNotBefore: now + Duration.toMillis(wait) })
-          yield* announceExpiry
-          const fallback = yield* readyNow(demand)
-          if (Option.isSome(fallback)) {
-            yield* Effect.logWarning(
-              "Refreshing the DDN session failed; using the current access token until it expires"
-            )
-            return fallback.value
-          }
-          return yield* error
-        })
-
-      const run = Effect.gen(function* () {
-        if (Option.isSome(core.pending)) {
-          yield* persist(core.pending.value)
-          const token = yield* readyNow(satisfiedBy)
-          if (Option.isSome(token)) return token.value
-        }
-        if (Option.isSome(core.revoked)) {
-          const refused = core.revoked.value
-          const newer = Option.isSome(core.session) ? yield* newerInStore(core.session.value) : yield* store.load
-          if (Option.isNone(newer)) return yield* refused
           yield* adopt(newer.value)
-          const token = yield* readyNow(satisfiedBy)
+          const token = yield* acceptedNow(accept)
           if (Option.isSome(token)) return token.value
+          if (adoptionsLeft > 0) return yield* refreshFrom(newer.value, accept, adoptionsLeft - 1)
+          yield* publish(SessionEvent.RefreshFailed({ error }))
+          return yield* error
         }
-        if (Option.isNone(core.session)) {
-          const loaded = yield* store.load
-          if (Option.isNone(loaded)) return yield* new NoSession()
-          patch({ session: loaded })
-          const token = yield* readyNow(demand)
-          if (Option.isSome(token)) return token.value
-        }
-        return yield* refreshFrom(Option.getOrThrow(core.session), maxAdoptions)
+        const now = yield* Clock.currentTimeMillis
+        const wait = error._tag === "RateLimited" ? error.retryAfter : retryBaseDelay
+        yield* update({ retryNotBefore: now + Duration.toMillis(wait) }, SessionEvent.RefreshFailed({ error }))
+        yield* announceExpiry
+        const fallback = yield* acceptedNow(accept)
+        if (Option.isNone(fallback)) return yield* error
+        yield* Effect.logWarning("Refreshing the DDN session failed; using the current access token until it expires")
+        return fallback.value
       })
 
-      return Effect.onExit(run, () => SynchronizedRef.set(ref, { ...core, inFlight: Option.none() }))
-    }
-
-    /** Under the lock: a ready token, the refresh in flight, or a new one started in a fiber of its own. */
-    const decide = (state: State, demand: Demand): Effect.Effect<readonly [Step, State]> => {
-      if (Option.isSome(state.inFlight)) {
-        return Effect.succeed([{ _tag: "Join", fiber: state.inFlight.value, started: false }, state])
-      }
-      return Effect.flatMap(Clock.currentTimeMillis, (now) =>
-        Option.match(ready(state, demand, now), {
-          onSome: (token): Effect.Effect<readonly [Step, State]> => Effect.succeed([{ _tag: "Ready", token }, state]),
-          onNone: () =>
-            Effect.map(
-              Effect.forkDaemon(Effect.interruptible(synchronise(state, demand))),
-              (fiber): readonly [Step, State] => [
-                { _tag: "Join", fiber, started: true },
-                { ...state, inFlight: Option.some(fiber) }
-              ]
-            )
-        })
-      )
-    }
-
-    const obtain = (demand: Demand, joinedOthers = 0): Effect.Effect<Redacted.Redacted<string>, SessionError> =>
+    /**
+     * Brings the session to a state `accept` takes, in order: saves a pending grant, reads the store
+     * after a revocation or when it held nothing, and refreshes.
+     */
+    const synchronise = (accept: Accept): Effect.Effect<Redacted.Redacted<string>, SessionError> =>
       Effect.gen(function* () {
-        const state = yield* SynchronizedRef.get(ref)
-        if (Option.isNone(state.inFlight)) {
-          const token = ready(state, demand, yield* Clock.currentTimeMillis)
+        const { pending, revoked } = yield* SubscriptionRef.get(state)
+        if (Option.isSome(pending)) {
+          yield* persist(pending.value)
+          const token = yield* acceptedNow(accept)
           if (Option.isSome(token)) return token.value
         }
-        const step = yield* SynchronizedRef.modifyEffect(ref, (state) => decide(state, demand)).pipe(
-          Effect.uninterruptible
-        )
-        if (step._tag === "Ready") return step.token
-        const token = yield* Fiber.join(step.fiber)
-        const unmet = demand._tag === "Replacing" && sameToken(token, demand.stale)
-        return !step.started && unmet && joinedOthers < 1 ? yield* obtain(demand, joinedOthers + 1) : token
+        if (Option.isSome(revoked)) {
+          const { session } = yield* SubscriptionRef.get(state)
+          const newer = Option.isSome(session) ? yield* newerInStore(session.value) : yield* store.load
+          if (Option.isNone(newer)) return yield* revoked.value
+          yield* adopt(newer.value)
+          const token = yield* acceptedNow(accept)
+          if (Option.isSome(token)) return token.value
+        }
+        const { session } = yield* SubscriptionRef.get(state)
+        if (Option.isSome(session)) return yield* refreshFrom(session.value, accept, maxAdoptions)
+        const loaded = yield* store.load
+        if (Option.isNone(loaded)) return yield* new NoSession()
+        yield* update({ session: loaded })
+        const token = yield* acceptedNow(accept)
+        return Option.isSome(token) ? token.value : yield* refreshFrom(loaded.value, accept, maxAdoptions)
       })
+
+    /**
+     * A token `accept` takes: read without a lock, else read again under the lock and synchronise. The
+     * locked part runs in a fiber of the session's scope that callers join, so interrupting a caller
+     * ends only its wait, never a refresh or a save.
+     */
+    const obtain = (accept: Accept): Effect.Effect<Redacted.Redacted<string>, SessionError> =>
+      Effect.flatMap(acceptedNow(accept), (token) =>
+        Option.isSome(token)
+          ? Effect.succeed(token.value)
+          : Effect.flatMap(
+              Effect.forkIn(
+                lock.withPermits(1)(
+                  Effect.flatMap(acceptedNow(accept), (token) =>
+                    Option.isSome(token) ? Effect.succeed(token.value) : synchronise(accept)
+                  )
+                ),
+                scope
+              ),
+              Fiber.join
+            )
+      )
+
+    const subscribe = Effect.gen(function* () {
+      const pull = yield* Stream.toPull(state.changes)
+      // The first pull answers at once with the current state: from here on nothing can be missed.
+      yield* Effect.ignore(pull)
+      const queue = yield* Queue.unbounded<SessionEvent>()
+      yield* pull.pipe(
+        Effect.flatMap((states) =>
+          Queue.offerAll(
+            queue,
+            Chunk.filterMap(states, (state) => state.event)
+          )
+        ),
+        Effect.forever,
+        Effect.ignore,
+        Effect.forkScoped
+      )
+      return queue
+    })
 
     const service = TokenSession.of({
       accessToken: obtain(usable).pipe(Effect.withSpan("TokenSession.accessToken")),
-      refresh: obtain(rotated).pipe(Effect.withSpan("TokenSession.refresh")),
-      invalidate: Effect.fn("TokenSession.invalidate")((accessToken: Redacted.Redacted<string>) =>
-        obtain({ _tag: "Replacing", stale: accessToken })
+      refresh: Effect.flatMap(SubscriptionRef.get(state), ({ session }) => obtain(rotatedFrom(session))).pipe(
+        Effect.withSpan("TokenSession.refresh")
       ),
-      changes: Stream.fromPubSub(events)
+      invalidate: Effect.fn("TokenSession.invalidate")((accessToken: Redacted.Redacted<string>) =>
+        obtain(replacing(accessToken))
+      ),
+      changes: state.changes.pipe(
+        Stream.drop(1),
+        Stream.filterMap((state) => state.event)
+      ),
+      subscribe
     })
 
     /** Time until the margin of the current grant is reached; zero when there is nothing fresh to wait on. */
-    const dueIn = Effect.gen(function* () {
-      const state = yield* SynchronizedRef.get(ref)
-      const now = yield* Clock.currentTimeMillis
-      if (Option.isSome(state.pending) || Option.isSome(state.revoked)) return Duration.zero
-      return Option.match(Option.filter(state.session, isGrant), {
+    const dueIn = Effect.zipWith(SubscriptionRef.get(state), Clock.currentTimeMillis, (current, now) =>
+      Option.match(currentGrant(current), {
         onNone: () => Duration.zero,
         onSome: (grant) => Duration.millis(Math.max(0, remainingMillis(grant, now) - marginOf(grant)))
       })
-    })
+    )
 
     const backoff = Schedule.exponential(retryBaseDelay).pipe(
       Schedule.union(Schedule.spaced(retryMaxDelay)),
@@ -424,21 +424,17 @@ const makeSession = (options: Options) =>
 
 /**
  * Builds a session over the `DdnAuthClient` and `TokenStore` in context, reading the store once up
- * front. With `backgroundRefresh: true` it also needs a `Scope`, which stops the refresher.
+ * front. Its refreshes, and with `backgroundRefresh: true` the refresher, run in the `Scope`.
+ *
+ * @since 0.1.0
+ * @category constructors
  */
-export function make(
-  options?: Options & { readonly backgroundRefresh?: false | undefined }
-): Effect.Effect<Service, TokenStoreError, DdnAuthClient | TokenStore>
-export function make(
-  options: Options
-): Effect.Effect<Service, TokenStoreError, DdnAuthClient | TokenStore | Scope.Scope>
-export function make(
+export const make = (
   options: Options = {}
-): Effect.Effect<Service, TokenStoreError, DdnAuthClient | TokenStore | Scope.Scope> {
-  return Effect.flatMap(makeSession(options), ({ service, keepFresh }) =>
+): Effect.Effect<Service, TokenStoreError, DdnAuthClient | TokenStore | Scope.Scope> =>
+  Effect.flatMap(makeSession(options), ({ service, keepFresh }) =>
     options.backgroundRefresh === true ? Effect.as(Effect.forkScoped(keepFresh), service) : Effect.succeed(service)
   )
-}
 
 /** The session as a layer; a background refresher, when asked for, lives as long as the layer. */
 export const layer = (options: Options = {}): Layer.Layer<TokenSession, TokenStoreError, DdnAuthClient | TokenStore> =>

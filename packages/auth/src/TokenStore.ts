@@ -10,8 +10,6 @@
  */
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
-import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
-import * as NodePath from "@effect/platform-node/NodePath"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -199,10 +197,6 @@ export const makeFile = (path: string): Effect.Effect<Service, never, FileSystem
     return TokenStore.of({ load, save })
   })
 
-/** `makeFile` as a layer; needs a `FileSystem` and a `Path` (see `layerFileNode` for Node.js). */
+/** `makeFile` as a layer; needs a `FileSystem` and a `Path` (`DdnAuthNode.layerFileStore` from `@ddn/auth/node` for Node.js). */
 export const layerFile = (path: string): Layer.Layer<TokenStore, never, FileSystem.FileSystem | Path.Path> =>
   Layer.effect(TokenStore, makeFile(path))
-
-/** `layerFile` over Node's file system. */
-export const layerFileNode = (path: string): Layer.Layer<TokenStore> =>
-  layerFile(path).pipe(Layer.provide([NodeFileSystem.layer, NodePath.layer]))

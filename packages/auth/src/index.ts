@@ -1,11 +1,11 @@
 /**
- * `@ddn/auth`: the DDN token refresh as a typed, retrying, deadline-bound Effect.
+ * `@ddn/auth`: the DDN token refresh as a typed, retrying, deadline-bound Effect, over any `HttpClient`.
+ * Node.js's ready-made layers are in `@ddn/auth/node`, Redis coordination in `@ddn/auth/redis`.
  *
  * @since 0.1.0
  */
 export * as AuthorizedHttpClient from "./AuthorizedHttpClient.js"
 export * as DdnAuthClient from "./DdnAuthClient.js"
-export * as DdnAuthNode from "./DdnAuthNode.js"
 export * as RefreshCoordinator from "./RefreshCoordinator.js"
 export * as RefreshError from "./RefreshError.js"
 export * as RefreshMetrics from "./RefreshMetrics.js"

@@ -29,7 +29,7 @@ const setup = (seed: "minted" | "empty" = "minted") =>
   })
 
 describe("AuthorizedHttpClient", () => {
-  it.effect("adds the session's access token as a bearer token", () =>
+  it.scoped("adds the session's access token as a bearer token", () =>
     Effect.gen(function* () {
       const { ddn, api, client } = yield* setup()
       const response = yield* client.get(apiUrl)
@@ -40,7 +40,7 @@ describe("AuthorizedHttpClient", () => {
     })
   )
 
-  it.effect("401 → one refresh, and one retry with the new token", () =>
+  it.scoped("401 → one refresh, and one retry with the new token", () =>
     Effect.gen(function* () {
       const { ddn, store, api, client } = yield* setup()
       ddn.revokeAccessToken(accessToken(1))
@@ -52,7 +52,7 @@ describe("AuthorizedHttpClient", () => {
     })
   )
 
-  it.effect("a second 401 is returned as it is, after one refresh", () =>
+  it.scoped("a second 401 is returned as it is, after one refresh", () =>
     Effect.gen(function* () {
       const { ddn, api, client } = yield* setup()
       api.refuseAll(true)
@@ -64,7 +64,7 @@ describe("AuthorizedHttpClient", () => {
     })
   )
 
-  it.effect("20 concurrent requests refused with the same stale token cause one refresh", () =>
+  it.scoped("20 concurrent requests refused with the same stale token cause one refresh", () =>
     Effect.gen(function* () {
       const { ddn, api, client } = yield* setup()
       ddn.revokeAccessToken(accessToken(1))
@@ -81,7 +81,7 @@ describe("AuthorizedHttpClient", () => {
     })
   )
 
-  it.effect("no session: a RequestError whose cause is the SessionError, and no call to the API", () =>
+  it.scoped("no session: a RequestError whose cause is the SessionError, and no call to the API", () =>
     Effect.gen(function* () {
       const { api, client } = yield* setup("empty")
       const exit = yield* Effect.exit(client.get(apiUrl))
@@ -93,7 +93,7 @@ describe("AuthorizedHttpClient", () => {
     })
   )
 
-  it.effect("a streamed body is not replayed: its 401 is returned, and the next request has the new token", () =>
+  it.scoped("a streamed body is not replayed: its 401 is returned, and the next request has the new token", () =>
     Effect.gen(function* () {
       const { ddn, api, client } = yield* setup()
       ddn.revokeAccessToken(accessToken(1))
@@ -107,7 +107,7 @@ describe("AuthorizedHttpClient", () => {
     })
   )
 
-  it.effect("request transformations applied on top (a base URL) still work", () =>
+  it.scoped("request transformations applied on top (a base URL) still work", () =>
     Effect.gen(function* () {
       const { api, client } = yield* setup()
       const scoped = client.pipe(HttpClient.mapRequest(HttpClientRequest.prependUrl("https://api.ddn.test/v1")))
@@ -116,7 +116,7 @@ describe("AuthorizedHttpClient", () => {
     })
   )
 
-  it.effect("layer replaces the HttpClient in context with the authorized one", () =>
+  it.scoped("layer replaces the HttpClient in context with the authorized one", () =>
     Effect.gen(function* () {
       const { session, ddn, api } = yield* setup()
       ddn.revokeAccessToken(accessToken(1))

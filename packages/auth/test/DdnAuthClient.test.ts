@@ -14,6 +14,7 @@ import * as Tracer from "effect/Tracer"
 import * as Client from "../src/DdnAuthClient.js"
 import { DdnAuthClient } from "../src/DdnAuthClient.js"
 import * as RefreshMetrics from "../src/RefreshMetrics.js"
+import { failure, failureTag } from "./utils/exits.js"
 import { grantBody, mockUpstream, type Step } from "./utils/MockUpstream.js"
 
 const token = Redacted.make("rt-original")
@@ -32,14 +33,6 @@ const refreshWith = (steps: ReadonlyArray<Step>, options: Partial<Client.Options
     )
     return { exit, calls: upstream.calls }
   })
-
-const failureTag = (exit: Exit.Exit<unknown, { readonly _tag: string }>) =>
-  Exit.isFailure(exit) && exit.cause._tag === "Fail" ? exit.cause.error._tag : `not a failure: ${exit._tag}`
-
-const failure = <E>(exit: Exit.Exit<unknown, E>): E => {
-  if (Exit.isFailure(exit) && exit.cause._tag === "Fail") return exit.cause.error
-  throw new Error(`expected a typed failure, got ${String(exit)}`)
-}
 
 describe("DdnAuthClient", () => {
   it.effect("200: decodes a redacted grant and sends the documented request", () =>

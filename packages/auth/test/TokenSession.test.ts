@@ -16,6 +16,7 @@ import { DdnAuthClient } from "../src/DdnAuthClient.js"
 import { RateLimited, RefreshTokenInvalid, UpstreamUnavailable } from "../src/RefreshError.js"
 import * as TokenSession from "../src/TokenSession.js"
 import * as TokenStore from "../src/TokenStore.js"
+import { failure } from "./utils/exits.js"
 import { makeFakeDdn, secretMarker } from "./utils/FakeDdn.js"
 import { makeRecordingStore } from "./utils/RecordingStore.js"
 import { makeSimulatedClock } from "./utils/SimulatedClock.js"
@@ -26,17 +27,12 @@ const access = (n: number) => `${secretMarker}-access-${n}`
 const refresh = (n: number) => `${secretMarker}-refresh-${n}`
 const unavailable = () => new UpstreamUnavailable({ reason: "Status", status: 503, attempts: 4 })
 
-const failure = <E>(exit: Exit.Exit<unknown, E>): E => {
-  if (Exit.isFailure(exit) && exit.cause._tag === "Fail") return exit.cause.error
-  throw new Error(`expected a typed failure, got ${String(exit)}`)
-}
-
 /** Everything a string of an event or error could show: message, toString, JSON, util.inspect. */
 const renderings = (u: unknown) =>
   [String(u), JSON.stringify(u), inspect(u, { depth: 10 }), u instanceof Error ? u.message : ""].join("\n")
 
 describe("TokenSession", () => {
-  it.effect("hands out the current token while it is outside the margin, without calling DDN", () =>
+  it.scoped("hands out the current token while it is outside the margin, without calling DDN", () =>
     Effect.gen(function* () {
       const { ddn, session } = yield* makeHarness()
       expect(value(yield* session.accessToken)).toBe(access(1))
@@ -46,7 +42,7 @@ describe("TokenSession", () => {
     })
   )
 
-  it.effect("refreshes within the margin, and the rotated pair is in the store when the token is handed out", () =>
+  it.scoped("refreshes within the margin, and the rotated pair is in the store when the token is handed out", () =>
     Effect.gen(function* () {
       const { ddn, store, session } = yield* makeHarness()
       yield* TestClock.adjust("3541 seconds")
@@ -56,7 +52,7 @@ describe("TokenSession", () => {
     })
   )
 
-  it.effect("the margin is configurable", () =>
+  it.scoped("the margin is configurable", () =>
     Effect.gen(function* () {
       const { ddn, session } = yield* makeHarness({ refreshMargin: "10 minutes" })
       yield* TestClock.adjust("2999 seconds")
@@ -67,7 +63,7 @@ describe("TokenSession", () => {
     })
   )
 
-  it.live("30 simulated days of hourly rotations through accessToken: all persisted", () =>
+  it.scopedLive("30 simulated days of hourly rotations through accessToken: all persisted", () =>
     Effect.gen(function* () {
       const simulated = makeSimulatedClock({ horizon: "31 days" })
       const { ddn, store } = yield* Effect.gen(function* () {
@@ -116,7 +112,7 @@ describe("TokenSession", () => {
     })
   )
 
-  it.effect("100 concurrent callers at expiry share exactly one refresh", () =>
+  it.scoped("100 concurrent callers at expiry share exactly one refresh", () =>
     Effect.gen(function* () {
       const { ddn, store, session } = yield* makeHarness()
       yield* TestClock.adjust("1 hour")
@@ -137,7 +133,7 @@ describe("TokenSession", () => {
     })
   )
 
-  it.effect("a refresh is not cut off by the caller's interruption: the rotation is stored and used", () =>
+  it.scoped("a refresh is not cut off by the caller's interruption: the rotation is stored and used", () =>
     Effect.gen(function* () {
       const { ddn, store, session } = yield* makeHarness()
       yield* TestClock.adjust("1 hour")
@@ -154,7 +150,32 @@ describe("TokenSession", () => {
     })
   )
 
-  it.effect("a failed store write hands out no token; the pending grant is saved by the next call", () =>
+  it.scoped("closing the session's scope ends a refresh in flight: nothing is saved after it", () =>
+    Effect.gen(function* () {
+      const scope = yield* Scope.make()
+      const { ddn, store, session } = yield* Scope.extend(makeHarness(), scope)
+      yield* TestClock.adjust("1 hour")
+      const gate = yield* ddn.holdRefreshes()
+      const caller = yield* Effect.fork(session.accessToken)
+      yield* settle(() => ddn.calls() === 1)
+      yield* Scope.close(scope, Exit.void)
+      expect(Exit.isInterrupted(yield* Fiber.await(caller))).toBe(true)
+      yield* Deferred.succeed(gate, undefined)
+      yield* Effect.repeatN(Effect.yieldNow(), 20)
+      expect(store.saved()).toEqual([])
+    })
+  )
+
+  it.scoped("subscribe misses nothing that happens once it has returned", () =>
+    Effect.gen(function* () {
+      const { session } = yield* makeHarness()
+      const events = yield* session.subscribe
+      yield* session.refresh
+      expect(yield* Queue.take(events)).toMatchObject({ _tag: "Refreshed", source: "Upstream" })
+    })
+  )
+
+  it.scoped("a failed store write hands out no token; the pending grant is saved by the next call", () =>
     Effect.gen(function* () {
       const { ddn, store, session } = yield* makeHarness()
       yield* TestClock.adjust("1 hour")
@@ -191,7 +212,7 @@ describe("TokenSession", () => {
     })
   )
 
-  it.effect("RefreshTokenInvalid with a newer bare refresh token in the store: adopted and refreshed", () =>
+  it.scoped("RefreshTokenInvalid with a newer bare refresh token in the store: adopted and refreshed", () =>
     Effect.gen(function* () {
       const { ddn, store, session } = yield* makeHarness()
       yield* TestClock.adjust("1 hour")
@@ -270,7 +291,7 @@ describe("TokenSession", () => {
     })
   )
 
-  it.effect("while DDN fails, callers keep the unexpired token and DDN is not retried before the delay", () =>
+  it.scoped("while DDN fails, callers keep the unexpired token and DDN is not retried before the delay", () =>
     Effect.gen(function* () {
       const { ddn, session } = yield* makeHarness({ retryBaseDelay: "5 seconds" })
       yield* TestClock.adjust("3550 seconds")
@@ -284,7 +305,7 @@ describe("TokenSession", () => {
     })
   )
 
-  it.effect("RateLimited: callers keep the unexpired token for the Retry-After", () =>
+  it.scoped("RateLimited: callers keep the unexpired token for the Retry-After", () =>
     Effect.gen(function* () {
       const { ddn, session } = yield* makeHarness()
       yield* TestClock.adjust("3550 seconds")
@@ -298,7 +319,7 @@ describe("TokenSession", () => {
     })
   )
 
-  it.effect("refresh rotates even a fresh token; invalidate rotates only the current token", () =>
+  it.scoped("refresh rotates even a fresh token; invalidate rotates only the current token", () =>
     Effect.gen(function* () {
       const { ddn, session } = yield* makeHarness()
       expect(value(yield* session.refresh)).toBe(access(2))
@@ -310,7 +331,7 @@ describe("TokenSession", () => {
     })
   )
 
-  it.effect("20 concurrent invalidations of one token cause one refresh", () =>
+  it.scoped("20 concurrent invalidations of one token cause one refresh", () =>
     Effect.gen(function* () {
       const { ddn, session } = yield* makeHarness()
       const stale = yield* session.accessToken
@@ -323,7 +344,7 @@ describe("TokenSession", () => {
     })
   )
 
-  it.effect("an empty store is NoSession until someone signs in", () =>
+  it.scoped("an empty store is NoSession until someone signs in", () =>
     Effect.gen(function* () {
       const { ddn, store, session } = yield* makeHarness({}, "empty")
       const error = failure(yield* Effect.exit(session.accessToken))
@@ -335,7 +356,7 @@ describe("TokenSession", () => {
     })
   )
 
-  it.effect("a corrupt store fails the session's construction with a TokenStoreError", () =>
+  it.scoped("a corrupt store fails the session's construction with a TokenStoreError", () =>
     Effect.gen(function* () {
       const ddn = makeFakeDdn()
       const corrupt = TokenStore.TokenStore.of({
@@ -352,7 +373,7 @@ describe("TokenSession", () => {
     })
   )
 
-  it.effect("a token that lives shorter than the margin is refreshed at half its life, not in a loop", () =>
+  it.scoped("a token that lives shorter than the margin is refreshed at half its life, not in a loop", () =>
     Effect.gen(function* () {
       const ddn = makeFakeDdn({ expiresIn: 30 })
       const store = yield* makeRecordingStore(ddn.mint(0))
@@ -369,7 +390,7 @@ describe("TokenSession", () => {
     })
   )
 
-  it.effect("the background refresher retries failures with backoff and stops with its scope", () =>
+  it.scoped("the background refresher retries failures with backoff and stops with its scope", () =>
     Effect.gen(function* () {
       const scope = yield* Scope.make()
       const { ddn, session } = yield* Scope.extend(makeBackgroundHarness(), scope)

@@ -9,17 +9,18 @@ import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodePath from "@effect/platform-node/NodePath"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as TestClock from "effect/TestClock"
 import { build } from "esbuild"
 import { DdnAuthClient } from "../src/DdnAuthClient.js"
+import * as DdnAuthNode from "../src/node/DdnAuthNode.js"
 import { TokenGrant } from "../src/TokenGrant.js"
 import * as TokenSession from "../src/TokenSession.js"
 import * as TokenStore from "../src/TokenStore.js"
 import { numberOf } from "./fixtures/numberedSession.js"
+import { failure } from "./utils/exits.js"
 import { makeFakeDdn, secretMarker } from "./utils/FakeDdn.js"
 
 const NodeFiles = Layer.mergeAll(NodeFileSystem.layer, NodePath.layer)
@@ -44,11 +45,6 @@ const fileStore = Effect.gen(function* () {
   const store = yield* TokenStore.makeFile(file)
   return { fs, directory, file, store }
 })
-
-const failure = <E>(exit: Exit.Exit<unknown, E>): E => {
-  if (Exit.isFailure(exit) && exit.cause._tag === "Fail") return exit.cause.error
-  throw new Error(`expected a typed failure, got ${String(exit)}`)
-}
 
 describe("TokenStore.layerMemory", () => {
   it.effect("starts from its seed and keeps the last save", () =>
@@ -126,7 +122,7 @@ describe("TokenStore.seed and layerSeeded", () => {
       const file = `${directory}/session.json`
       const run = (token: string) =>
         storedToken.pipe(
-          Effect.provide(TokenStore.layerFileNode(file).pipe(TokenStore.layerSeeded(Redacted.make(token))))
+          Effect.provide(DdnAuthNode.layerFileStore(file).pipe(TokenStore.layerSeeded(Redacted.make(token))))
         )
       expect(yield* run("first")).toEqual(Option.some("first"))
       expect(yield* run("second")).toEqual(Option.some("first"))
@@ -269,7 +265,7 @@ describe("TokenStore.layerFile", () => {
     const readNumber = (file: string) =>
       Effect.runPromise(
         Effect.flatMap(TokenStore.TokenStore, (store) => store.load).pipe(
-          Effect.provide(TokenStore.layerFileNode(file)),
+          Effect.provide(DdnAuthNode.layerFileStore(file)),
           Effect.map(Option.map((session) => (TokenStore.isGrant(session) ? numberOf(session, filler) : "bare")))
         )
       )

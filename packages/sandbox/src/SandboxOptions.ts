@@ -1,4 +1,4 @@
-import { Either } from "effect"
+import * as Either from "effect/Either"
 import * as Faults from "./Faults.js"
 import * as TokenAuthority from "./TokenAuthority.js"
 

@@ -1,4 +1,4 @@
-import { Either } from "effect"
+import * as Either from "effect/Either"
 import { fromEnv } from "./SandboxOptions.js"
 import { start } from "./SandboxServer.js"
 

@@ -1,6 +1,7 @@
 import { Agent, request } from "node:http"
 import { afterEach, beforeEach, describe, expect, it } from "@effect/vitest"
-import { Effect, Exit } from "effect"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import type * as Faults from "../src/Faults.js"
 import * as SandboxServer from "../src/SandboxServer.js"
 import type * as TokenAuthority from "../src/TokenAuthority.js"

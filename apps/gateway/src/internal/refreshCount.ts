@@ -3,6 +3,8 @@
  * root of the operation that executes, through fragment spreads and inline fragments (the executor
  * merges fields of one response key, so each key is one refresh). `@skip`/`@include` are ignored:
  * a field that might run is counted. Counts are cached per parsed operation (yoga caches parsed documents).
+ *
+ * @internal
  */
 import type { DocumentNode, FragmentDefinitionNode, OperationDefinitionNode, SelectionSetNode } from "graphql"
 

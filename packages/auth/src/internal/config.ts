@@ -1,3 +1,4 @@
+/** @internal */
 import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
 import * as Duration from "effect/Duration"

@@ -1,3 +1,4 @@
+/** @internal */
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from "node:crypto"
 
 /**

@@ -1,3 +1,4 @@
+/** @internal */
 import type * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import type * as SubscriptionRef from "effect/SubscriptionRef"

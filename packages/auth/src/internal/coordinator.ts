@@ -1,3 +1,4 @@
+/** @internal */
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Metric from "effect/Metric"

@@ -1,3 +1,4 @@
+/** @internal */
 import * as DateTime from "effect/DateTime"
 import * as Redacted from "effect/Redacted"
 import { TokenGrant } from "../TokenGrant.js"

@@ -2,6 +2,8 @@
  * A bounded map from key to value with a deadline per entry: least recently used entries go first
  * when full, and expired entries are dropped as they are met at the cold end. A `Map` keeps
  * insertion order, so touching an entry is delete + set and the coldest entry is the first key.
+ *
+ * @internal
  */
 export class LruCache<V> {
   private readonly entries = new Map<string, { readonly value: V; readonly until: number }>()

@@ -1,3 +1,4 @@
+/** @internal */
 import type { InvalidInputReason } from "../RefreshError.js"
 
 /** The largest refresh token accepted, in UTF-8 bytes. */

@@ -1,3 +1,4 @@
+/** @internal */
 import * as Duration from "effect/Duration"
 import * as Option from "effect/Option"
 

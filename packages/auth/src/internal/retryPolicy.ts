@@ -1,3 +1,4 @@
+/** @internal */
 import * as Clock from "effect/Clock"
 import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"

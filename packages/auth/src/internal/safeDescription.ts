@@ -1,3 +1,4 @@
+/** @internal */
 import type * as PlatformError from "@effect/platform/Error"
 import * as ParseResult from "effect/ParseResult"
 

@@ -1,3 +1,4 @@
+/** @internal */
 import { randomBytes } from "node:crypto"
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"

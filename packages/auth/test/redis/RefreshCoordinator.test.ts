@@ -2,7 +2,6 @@ import { describe, expect, it } from "@effect/vitest"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
@@ -13,6 +12,7 @@ import { keep } from "../../src/internal/keptGrant.js"
 import * as SharedCoordinator from "../../src/internal/sharedCoordinator.js"
 import * as RefreshMetrics from "../../src/RefreshMetrics.js"
 import * as RefreshCoordinator from "../../src/redis/RefreshCoordinator.js"
+import { failureTag } from "../utils/exits.js"
 import { makeFakeDdn } from "../utils/FakeDdn.js"
 import * as MemoryCoordinationStore from "../utils/MemoryCoordinationStore.js"
 
@@ -46,9 +46,6 @@ const waitingOnAnother = (context: Effect.Effect.Success<ReturnType<typeof setup
 /** What another instance would leave under `token`'s key: its outcome, sealed. */
 const sealedBy = (token: string, holder: string, result: unknown, reusableUntil = 0) =>
   cipher.seal(token, cipher.keyOf(token), JSON.stringify({ holder, reusableUntil, result }))
-
-const failureTag = (exit: Exit.Exit<unknown, { readonly _tag: string }>) =>
-  Exit.isFailure(exit) && exit.cause._tag === "Fail" ? exit.cause.error._tag : String(exit)
 
 describe("SharedCoordinator.make (the Redis protocol)", () => {
   it.scoped("a lease held elsewhere: the caller waits, then gets the holder's outcome when it is settled", () =>

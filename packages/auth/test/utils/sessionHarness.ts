@@ -1,8 +1,7 @@
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
-import * as Queue from "effect/Queue"
+import type * as Queue from "effect/Queue"
 import type * as Scope from "effect/Scope"
-import * as Stream from "effect/Stream"
 import { DdnAuthClient } from "../../src/DdnAuthClient.js"
 import * as TokenSession from "../../src/TokenSession.js"
 import * as TokenStore from "../../src/TokenStore.js"
@@ -39,16 +38,10 @@ export const makeBackgroundHarness = (options: TokenSession.Options = {}) =>
     return { ddn, store, session }
   })
 
-/** Subscribes to `changes` for the life of the scope; events queue up until taken. */
+/** The session's events for the life of the scope, from the moment this returns; they queue up until taken. */
 export const subscribe = (
   session: TokenSession.Service
-): Effect.Effect<Queue.Dequeue<TokenSession.SessionEvent>, never, Scope.Scope> =>
-  Effect.gen(function* () {
-    const queue = yield* Queue.unbounded<TokenSession.SessionEvent>()
-    yield* Effect.forkScoped(Stream.runForEach(session.changes, (event) => Queue.offer(queue, event)))
-    yield* Effect.repeatN(Effect.yieldNow(), 4)
-    return queue
-  })
+): Effect.Effect<Queue.Dequeue<TokenSession.SessionEvent>, never, Scope.Scope> => session.subscribe
 
 /** Lets fibers that are not children of the test fiber (daemons, scoped fibers) run until `done` holds. */
 export const settle = (done: () => boolean, rounds = 1000) =>

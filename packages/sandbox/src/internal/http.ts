@@ -1,3 +1,4 @@
+/** @internal */
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http"
 
 /** Bytes past the body limit that are read and discarded before the connection is cut. */
