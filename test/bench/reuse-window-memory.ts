@@ -19,6 +19,7 @@ const jwtLike = () =>
 const upstream = Layer.succeed(
   DdnAuthClient.DdnAuthClient,
   DdnAuthClient.DdnAuthClient.of({
+    upstream: Effect.succeed(DdnAuthClient.idleUpstream),
     refresh: () =>
       Effect.succeed(
         new TokenGrant.TokenGrant({

@@ -46,7 +46,11 @@ describe("operations endpoints", () => {
       await own.stop()
       const gone = await fetch(`${probed.url}/readyz`)
       expect(gone.status).toBe(503)
-      expect(await gone.json()).toEqual({ status: "upstream_unavailable", coordination: "memory" })
+      expect(await gone.json()).toEqual({
+        status: "upstream_unavailable",
+        coordination: "memory",
+        upstream: { circuit: "closed", inFlight: 0, maxInFlight: 256 }
+      })
     } finally {
       await probed.close()
       await own.stop()

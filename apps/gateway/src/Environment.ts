@@ -32,6 +32,11 @@ export const variables: ReadonlyArray<Variable> = [
   { name: "DDN_ATTEMPT_TIMEOUT_MS", default: "3000", description: "timeout of each upstream attempt, 1–600000 ms" },
   { name: "DDN_MAX_ATTEMPTS", default: "4", description: "upstream attempts per refresh, 1–10" },
   {
+    name: "DDN_MAX_IN_FLIGHT",
+    default: "256",
+    description: "upstream calls in flight at once (and upstream connections), 1–100000; beyond: UPSTREAM_UNAVAILABLE"
+  },
+  {
     name: "DDN_REUSE_WINDOW_MS",
     default: "10000",
     description: "how long a grant is returned again for a resubmitted token, 0–3600000 ms (0 disables)"

@@ -5,7 +5,7 @@
  *
  * @since 0.1.0
  */
-import { RefreshCoordinator } from "@ddn/auth"
+import { DdnAuthClient, RefreshCoordinator } from "@ddn/auth"
 import * as Cause from "effect/Cause"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -84,7 +84,9 @@ export const start = async (config: GatewayConfig.GatewayConfig, options: Option
   try {
     const coordinator = await runtime.runPromise(RefreshCoordinator.RefreshCoordinator)
     const client = options.decorateRefresh?.(coordinator) ?? coordinator
-    const metrics = Metrics.make(() => runtime.runSync(Metric.snapshot))
+    const upstreamClient = await runtime.runPromise(DdnAuthClient.DdnAuthClient)
+    const upstreamStatus = () => runtime.runSync(upstreamClient.upstream)
+    const metrics = Metrics.make(() => runtime.runSync(Metric.snapshot), upstreamStatus)
 
     const rateLimit = await runtime.runPromise(ClientRateLimit.ClientRateLimit)
 
@@ -133,7 +135,10 @@ export const start = async (config: GatewayConfig.GatewayConfig, options: Option
       Readiness.make({
         apiUrl,
         interval: options.readinessInterval ?? Readiness.defaults.interval,
-        members: [{ name: "coordination", read: () => runtime.runSync(coordinator.coordination) }]
+        members: [
+          { name: "coordination", read: () => runtime.runSync(coordinator.coordination) },
+          { name: "upstream", read: () => Readiness.upstreamMember(upstreamStatus(), Date.now()) }
+        ]
       })
     )
 

@@ -28,7 +28,10 @@ export interface GatewayConfig {
   readonly host: string
   /** `DDN_API_URL`: base URL of the DDN API; none runs the embedded sandbox (refused in production). */
   readonly ddnApiUrl: Option.Option<URL>
-  /** `DDN_REFRESH_TIMEOUT_MS`, `DDN_ATTEMPT_TIMEOUT_MS`, `DDN_MAX_ATTEMPTS`: the core's deadline and attempts. */
+  /**
+   * `DDN_REFRESH_TIMEOUT_MS`, `DDN_ATTEMPT_TIMEOUT_MS`, `DDN_MAX_ATTEMPTS`, `DDN_MAX_IN_FLIGHT`: the
+   * core's deadline, attempts and bound on upstream calls in flight (the connection pool's size too).
+   */
   readonly upstream: DdnAuthClient.Policy
   /** `DDN_REUSE_WINDOW_MS`, `DDN_REUSE_MAX_ENTRIES`: the core's reuse window and its bound. */
   readonly coordinator: RefreshCoordinator.Options
@@ -74,7 +77,8 @@ export const defaults: GatewayConfig = {
   upstream: {
     deadline: DdnAuthClient.defaults.deadline,
     attemptTimeout: DdnAuthClient.defaults.attemptTimeout,
-    maxAttempts: DdnAuthClient.defaults.maxAttempts
+    maxAttempts: DdnAuthClient.defaults.maxAttempts,
+    maxInFlight: DdnAuthClient.defaults.maxInFlight
   },
   coordinator: RefreshCoordinator.defaults,
   coordination: Option.none(),

@@ -12,6 +12,8 @@ import { DdnAuthClient, RefreshCoordinator } from "@ddn/auth"
 import { RedisConnection, RefreshCoordinator as SharedCoordinator } from "@ddn/auth/redis"
 import type * as RateLimiter from "@effect/experimental/RateLimiter"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import Undici from "@effect/platform-node/Undici"
+import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as ManagedRuntime from "effect/ManagedRuntime"
@@ -23,8 +25,15 @@ import * as GatewayLogger from "./GatewayLogger.js"
 import * as RedisRateLimiterStore from "./RedisRateLimiterStore.js"
 import * as Tracing from "./Tracing.js"
 
-/** The services a gateway runtime provides: resolvers refresh through the coordinator, within the client's limit. */
-export type Services = RefreshCoordinator.RefreshCoordinator | ClientRateLimit.ClientRateLimit | Tracing.Tracing
+/**
+ * The services a gateway runtime provides: resolvers refresh through the coordinator, within the
+ * client's limit; readiness and metrics read the client's upstream status.
+ */
+export type Services =
+  | RefreshCoordinator.RefreshCoordinator
+  | ClientRateLimit.ClientRateLimit
+  | DdnAuthClient.DdnAuthClient
+  | Tracing.Tracing
 
 /** The runtime's type. */
 export type GatewayRuntime = ManagedRuntime.ManagedRuntime<Services, never>
@@ -69,8 +78,21 @@ const coordination = (config: GatewayConfig.GatewayConfig) => {
 }
 
 /**
- * The runtime's layer: the `RefreshCoordinator` over the client over `NodeHttpClient.layerUndici`,
- * the per-client limit, logging through `logger` at its level.
+ * The upstream connection pool: an undici `Agent` of at most `maxInFlight` connections per origin,
+ * the bound the client puts on its calls in flight, so a hanging DDN cannot pile up sockets.
+ */
+export const upstreamPool = (maxInFlight: number): Layer.Layer<NodeHttpClient.Dispatcher> =>
+  Layer.scoped(
+    NodeHttpClient.Dispatcher,
+    Effect.acquireRelease(
+      Effect.sync(() => new Undici.Agent({ connections: maxInFlight })),
+      (agent) => Effect.promise(() => agent.destroy())
+    )
+  )
+
+/**
+ * The runtime's layer: the `RefreshCoordinator` over the client over undici (a pool of
+ * `DDN_MAX_IN_FLIGHT` connections), the per-client limit, logging through `logger` at its level.
  */
 export const layer = (
   config: GatewayConfig.GatewayConfig,
@@ -78,8 +100,9 @@ export const layer = (
   logger: GatewayLogger.GatewayLogger
 ): Layer.Layer<Services> =>
   coordination(config).pipe(
-    Layer.provide(DdnAuthClient.layer(clientOptions(config, apiUrl))),
-    Layer.provide(NodeHttpClient.layerUndici),
+    Layer.provideMerge(DdnAuthClient.layer(clientOptions(config, apiUrl))),
+    Layer.provide(NodeHttpClient.layerUndiciWithoutDispatcher),
+    Layer.provide(upstreamPool(config.upstream.maxInFlight ?? DdnAuthClient.defaults.maxInFlight)),
     // Tracing off disables Effect's tracer for everything above (see `Tracing.layer`).
     Layer.provideMerge(Tracing.layer(config.tracing)),
     Layer.provideMerge(logging(logger))

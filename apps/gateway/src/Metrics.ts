@@ -6,15 +6,21 @@
  * - the core's Effect counters `ddn_upstream_attempts_total{outcome}`, `ddn_upstream_retries_total`,
  *   `ddn_refresh_coalesced_total`, `ddn_refresh_reused_total`, the coordination's
  *   `ddn_coordination_degraded` (gauge), `ddn_coordination_fallbacks_total` and
- *   `ddn_coordination_takeovers_total`, the tracing's `ddn_gateway_trace_spans_dropped_total{reason}`, read from the Effect metric
+ *   `ddn_coordination_takeovers_total`, `ddn_upstream_refused_total{reason}` (attempts refused
+ *   locally: `open` circuit, `paused` by DDN's `Retry-After`, `in_flight` bound), the tracing's
+ *   `ddn_gateway_trace_spans_dropped_total{reason}`, read from the Effect metric
  *   registry at scrape time (a prom-client `collect` callback over `Metric.snapshot`), so the hot
  *   path pays nothing for them;
+ * - the client's upstream status at scrape time: `ddn_upstream_circuit_state` (0 closed, 1 half-open,
+ *   2 open), `ddn_upstream_in_flight`, `ddn_upstream_paused_seconds` (left in DDN's pause, 0 when none);
  * - Node's default process metrics (`process_*`, `nodejs_*`).
  *
  * Labels hold outcome classes only, never a token.
  *
  * @since 0.1.0
  */
+import type { DdnAuthClient } from "@ddn/auth"
+import * as DateTime from "effect/DateTime"
 import type * as MetricPair from "effect/MetricPair"
 import * as MetricState from "effect/MetricState"
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client"
@@ -22,6 +28,16 @@ import * as RefreshResult from "./RefreshResult.js"
 
 /** Reads the Effect metric registry, e.g. `() => runtime.runSync(Metric.snapshot)`. */
 export type EffectSnapshot = () => ReadonlyArray<MetricPair.MetricPair.Untyped>
+
+/** Reads the client's upstream status, e.g. `() => runtime.runSync(client.upstream)`. */
+export type UpstreamReader = () => DdnAuthClient.UpstreamStatus
+
+/** The values of `ddn_upstream_circuit_state`. */
+export const circuitStates: Readonly<Record<DdnAuthClient.UpstreamStatus["circuit"], number>> = {
+  closed: 0,
+  half_open: 1,
+  open: 2
+}
 
 /** The gateway's metrics. */
 export interface GatewayMetrics {
@@ -63,6 +79,12 @@ const coreCounters = [
     initial: []
   },
   {
+    name: "ddn_upstream_refused_total",
+    help: "Upstream attempts refused locally, by reason (circuit open, paused by DDN, in-flight bound)",
+    label: "reason",
+    initial: ["open", "paused", "in_flight"]
+  },
+  {
     name: "ddn_coordination_fallbacks_total",
     help: "Refreshes coordinated within this instance because Redis failed or timed out",
     label: undefined,
@@ -96,8 +118,11 @@ const countOf = (state: MetricState.MetricState.Untyped): number =>
 const gaugeOf = (state: MetricState.MetricState.Untyped): number =>
   MetricState.isGaugeState(state) ? Number(state.value) : 0
 
-/** Makes the registry and its metrics; `snapshot` reads the Effect metrics at scrape time. */
-export const make = (snapshot: EffectSnapshot): GatewayMetrics => {
+/**
+ * Makes the registry and its metrics; `snapshot` reads the Effect metrics at scrape time, and
+ * `upstream` (when given) the client's upstream status.
+ */
+export const make = (snapshot: EffectSnapshot, upstream?: UpstreamReader): GatewayMetrics => {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry })
 
@@ -159,6 +184,39 @@ export const make = (snapshot: EffectSnapshot): GatewayMetrics => {
         this.set(pair === undefined ? 0 : gaugeOf(pair.metricState))
       }
     })
+  }
+
+  if (upstream !== undefined) {
+    const upstreamGauges = [
+      {
+        name: "ddn_upstream_circuit_state",
+        help: "The circuit breaker on DDN calls: 0 closed, 1 half-open (a probe decides), 2 open (calls refused)",
+        read: (status: DdnAuthClient.UpstreamStatus) => circuitStates[status.circuit]
+      },
+      {
+        name: "ddn_upstream_in_flight",
+        help: "Upstream calls to DDN in flight now",
+        read: (status: DdnAuthClient.UpstreamStatus) => status.inFlight
+      },
+      {
+        name: "ddn_upstream_paused_seconds",
+        help: "Seconds left in the pause DDN asked for with Retry-After (0 when calls may go ahead)",
+        read: (status: DdnAuthClient.UpstreamStatus) =>
+          status.pausedUntil._tag === "None"
+            ? 0
+            : Math.max(0, (DateTime.toEpochMillis(status.pausedUntil.value) - Date.now()) / 1000)
+      }
+    ] as const
+    for (const gauge of upstreamGauges) {
+      new Gauge({
+        name: gauge.name,
+        help: gauge.help,
+        registers: [registry],
+        collect() {
+          this.set(gauge.read(upstream()))
+        }
+      })
+    }
   }
 
   return {

@@ -9,11 +9,13 @@
  * silence means it is not.
  *
  * The JSON body is `{"status": "ready" | "upstream_unavailable", …members}`: each {@link Member}
- * (e.g. how the gateway coordinates, the upstream's circuit) adds one field, read on every call.
+ * (how the gateway coordinates; the upstream's circuit, pause and calls in flight, see
+ * {@link upstreamMember}) adds one field, read on every call.
  *
  * @since 0.1.0
  */
 import { DdnAuthClient } from "@ddn/auth"
+import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 
@@ -67,6 +69,30 @@ export const probe = (
     Effect.timeout(timeout),
     Effect.orElseSucceed(() => false)
   )
+}
+
+/** The body's `upstream` member. */
+export interface UpstreamMember {
+  /** The circuit breaker on DDN calls: `closed`, `open` (calls refused) or `half_open` (a probe decides). */
+  readonly circuit: DdnAuthClient.UpstreamStatus["circuit"]
+  readonly inFlight: number
+  readonly maxInFlight: number
+  /** While DDN's `Retry-After` pauses every call: when the pause ends (ISO 8601) … */
+  readonly pausedUntil?: string
+  /** … and the whole seconds left in it. */
+  readonly pausedForSeconds?: number
+}
+
+/** The `upstream` member from the client's status, at `nowMillis`. */
+export const upstreamMember = (status: DdnAuthClient.UpstreamStatus, nowMillis: number): UpstreamMember => {
+  const base = { circuit: status.circuit, inFlight: status.inFlight, maxInFlight: status.maxInFlight }
+  if (status.pausedUntil._tag === "None") return base
+  const until = DateTime.toEpochMillis(status.pausedUntil.value)
+  return {
+    ...base,
+    pausedUntil: DateTime.formatIso(status.pausedUntil.value),
+    pausedForSeconds: Math.max(0, Math.ceil((until - nowMillis) / 1000))
+  }
 }
 
 /** The status field of the body. */

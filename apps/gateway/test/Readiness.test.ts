@@ -1,7 +1,9 @@
 import { describe, expect, it } from "@effect/vitest"
+import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
+import * as Option from "effect/Option"
 import * as TestClock from "effect/TestClock"
 import * as Readiness from "../src/Readiness.js"
 
@@ -67,4 +69,17 @@ describe("Readiness", () => {
       expect((yield* check).body).toEqual({ status: "ready", coordination: "degraded" })
     })
   )
+
+  it("the upstream member: the circuit and calls in flight, and while paused when the pause ends and the seconds left", () => {
+    const status = { circuit: "closed", pausedUntil: Option.none(), inFlight: 3, maxInFlight: 256 } as const
+    expect(Readiness.upstreamMember(status, 0)).toEqual({ circuit: "closed", inFlight: 3, maxInFlight: 256 })
+    const paused = { ...status, circuit: "open" as const, pausedUntil: Option.some(DateTime.unsafeMake(12_500)) }
+    expect(Readiness.upstreamMember(paused, 10_000)).toEqual({
+      circuit: "open",
+      inFlight: 3,
+      maxInFlight: 256,
+      pausedUntil: "1970-01-01T00:00:12.500Z",
+      pausedForSeconds: 3
+    })
+  })
 })

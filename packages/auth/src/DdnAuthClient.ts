@@ -12,11 +12,12 @@
 import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
+import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -25,12 +26,16 @@ import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
-import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
+import type * as CircuitBreaker from "./CircuitBreaker.js"
+import { defaultLimit as defaultMaxInFlight } from "./InFlightLimit.js"
+import { AttemptLog } from "./internal/attemptLog.js"
 import * as EnvConfig from "./internal/config.js"
 import { invalidReason } from "./internal/refreshTokenInput.js"
 import { parseRetryAfter } from "./internal/retryAfter.js"
+import { retryLazily } from "./internal/retrying.js"
 import { isTransient, retryPolicy, TransientFailure } from "./internal/retryPolicy.js"
+import * as UpstreamGuard from "./internal/upstreamGuard.js"
 import {
   InvalidInput,
   RateLimited,
@@ -53,6 +58,20 @@ export interface Service {
    * never puts the token in an error, a log line or a span attribute.
    */
   readonly refresh: (refreshToken: Redacted.Redacted<string>) => Effect.Effect<TokenGrant, RefreshError>
+  /** How the calls to DDN stand now: the circuit breaker, DDN's pause, the calls in flight (for readiness and metrics). */
+  readonly upstream: Effect.Effect<UpstreamStatus>
+}
+
+/** How the calls to DDN from one client stand. */
+export interface UpstreamStatus {
+  /** The circuit breaker's state (`closed` when the breaker is off). */
+  readonly circuit: CircuitBreaker.State
+  /** When DDN's pause (its last 429's `Retry-After`) ends, while it runs. */
+  readonly pausedUntil: Option.Option<DateTime.Utc>
+  /** Upstream calls in flight now. */
+  readonly inFlight: number
+  /** The most upstream calls allowed in flight at once. */
+  readonly maxInFlight: number
 }
 
 /** How hard to try: the deadline, attempts and backoff of one refresh. */
@@ -65,6 +84,27 @@ export interface Policy {
   readonly maxAttempts?: number | undefined
   /** First backoff delay; later ones double, each jittered. Default 100 ms. */
   readonly retryBaseDelay?: Duration.DurationInput | undefined
+  /**
+   * The most upstream calls in flight at once from this client; an attempt beyond it fails at once
+   * with `UpstreamUnavailable` (`InFlightLimit`) instead of queueing. Default 256. Give the
+   * `HttpClient`'s connection pool the same bound.
+   */
+  readonly maxInFlight?: number | undefined
+  /**
+   * The circuit breaker on transient upstream failures (5xx, 408, timeouts, transport errors; never
+   * 400, 401 or 429): at least half of at least 20 attempts in 10 s failed → attempts fail at once
+   * with `UpstreamUnavailable` (`CircuitOpen`) for 5 s → one probe decides. `false` turns it off.
+   * Default `CircuitBreaker.defaults`.
+   */
+  readonly circuitBreaker?: CircuitBreaker.Options | false | undefined
+}
+
+/** The status of a client with nothing in flight, closed and unpaused: for test doubles of {@link Service}. */
+export const idleUpstream: UpstreamStatus = {
+  circuit: "closed",
+  pausedUntil: Option.none(),
+  inFlight: 0,
+  maxInFlight: defaultMaxInFlight
 }
 
 /** How to reach DDN and how hard to try. */
@@ -78,7 +118,8 @@ export const defaults = {
   deadline: Duration.seconds(10),
   attemptTimeout: Duration.seconds(3),
   maxAttempts: 4,
-  retryBaseDelay: Duration.millis(100)
+  retryBaseDelay: Duration.millis(100),
+  maxInFlight: defaultMaxInFlight
 } as const
 
 /** The endpoint path, relative to `apiUrl`. */
@@ -89,15 +130,19 @@ export const apiUrlConfig: Config.Config<URL> = EnvConfig.url("DDN_API_URL", ["h
 
 /**
  * The `Policy` from the environment: `DDN_REFRESH_TIMEOUT_MS` (deadline, 1–600000, default 10000),
- * `DDN_ATTEMPT_TIMEOUT_MS` (1–600000, default 3000), `DDN_MAX_ATTEMPTS` (1–10, default 4). Unset
- * variables keep their defaults; a blank or bad one fails naming it.
+ * `DDN_ATTEMPT_TIMEOUT_MS` (1–600000, default 3000), `DDN_MAX_ATTEMPTS` (1–10, default 4),
+ * `DDN_MAX_IN_FLIGHT` (1–100000, default 256). Unset variables keep their defaults; a blank or bad
+ * one fails naming it.
  */
-export const policyConfig: Config.Config<Required<Omit<Policy, "retryBaseDelay">>> = Config.all({
+export const policyConfig: Config.Config<
+  Required<Pick<Policy, "deadline" | "attemptTimeout" | "maxAttempts" | "maxInFlight">>
+> = Config.all({
   deadline: EnvConfig.millis("DDN_REFRESH_TIMEOUT_MS", 1, 600_000).pipe(Config.withDefault(defaults.deadline)),
   attemptTimeout: EnvConfig.millis("DDN_ATTEMPT_TIMEOUT_MS", 1, 600_000).pipe(
     Config.withDefault(defaults.attemptTimeout)
   ),
-  maxAttempts: EnvConfig.integer("DDN_MAX_ATTEMPTS", 1, 10).pipe(Config.withDefault(defaults.maxAttempts))
+  maxAttempts: EnvConfig.integer("DDN_MAX_ATTEMPTS", 1, 10).pipe(Config.withDefault(defaults.maxAttempts)),
+  maxInFlight: EnvConfig.integer("DDN_MAX_IN_FLIGHT", 1, 100_000).pipe(Config.withDefault(defaults.maxInFlight))
 })
 
 /** `Options` from the environment: {@link apiUrlConfig} and {@link policyConfig}. */
@@ -166,11 +211,66 @@ const decodeGrant = (
     }
   })
 
-const deadlinePassed = new TransientFailure({ kind: "Deadline", retryAfter: Option.none(), reachedUpstream: false })
-
 /** Reads and drops a body we do not need, so the keep-alive connection can be reused. */
 const discardBody = (response: HttpClientResponse.HttpClientResponse) =>
   response.arrayBuffer.pipe(Effect.timeout(Duration.seconds(1)), Effect.ignore)
+
+/** Fails with `error` once the body is drained. */
+const answeredWith = <E>(response: HttpClientResponse.HttpClientResponse, error: E): Effect.Effect<never, E> =>
+  Effect.zipRight(discardBody(response), Effect.fail(error))
+
+/** What a response means: a grant, a terminal `RefreshError`, or a `TransientFailure` worth retrying. */
+const classify = (
+  response: HttpClientResponse.HttpClientResponse,
+  receivedAt: number,
+  attemptNumber: number
+): Effect.Effect<TokenGrant, RefreshError | TransientFailure> =>
+  HttpClientResponse.matchStatus(response, {
+    "2xx": (ok) => decodeGrant(ok, receivedAt),
+    400: (rejected) => answeredWith(rejected, new RefreshTokenInvalid()),
+    401: (rejected) => answeredWith(rejected, new RefreshTokenExpired()),
+    orElse: (other) =>
+      answeredWith(
+        other,
+        retriedStatuses.has(other.status)
+          ? new TransientFailure({
+              kind: "Status",
+              status: other.status,
+              retryAfter: parseRetryAfter(other.headers["retry-after"], receivedAt),
+              reachedUpstream: other.status !== 429
+            })
+          : new UpstreamUnavailable({ reason: "Status", status: other.status, attempts: attemptNumber })
+      )
+  })
+
+/** Whether a failed attempt may be retried: a transient failure other than the deadline. */
+const retriable = (error: RefreshError | TransientFailure): boolean => isTransient(error) && error.kind !== "Deadline"
+
+/** The error a caller sees once the retries are over: the last failure, or the deadline. */
+const fromTransient = (failure: TransientFailure, log: AttemptLog): RefreshError => {
+  const last = failure.kind === "Deadline" ? log.lastTransient : failure
+  return last?.status === 429
+    ? new RateLimited({ retryAfter: Option.getOrElse(last.retryAfter, () => Duration.seconds(1)) })
+    : new UpstreamUnavailable({
+        reason: failure.kind,
+        attempts: log.attempts,
+        ...(last?.status === undefined ? {} : { status: last.status })
+      })
+}
+
+/** The refresh's conclusion: what is left of the retries as a `RefreshError`, warning when a 401 may be our own doing. */
+const conclude = (error: RefreshError | TransientFailure, log: AttemptLog): Effect.Effect<never, RefreshError> => {
+  if (isTransient(error)) return Effect.fail(fromTransient(error, log))
+  if (error._tag === "RefreshTokenExpired" && log.mayHaveRotated) {
+    return Effect.zipRight(
+      Effect.logWarning(
+        "DDN answered 401 after an earlier attempt failed: the earlier attempt may have rotated the token"
+      ).pipe(Effect.annotateLogs({ attempts: log.attempts })),
+      Effect.fail(error)
+    )
+  }
+  return Effect.fail(error)
+}
 
 /** The span of one refresh; no call-site stack trace is captured (it would cost an `Error` per call). */
 const refreshSpan = { captureStackTrace: false } as const
@@ -183,6 +283,8 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
     const maxAttempts = options.maxAttempts ?? defaults.maxAttempts
     const baseDelay = Duration.decode(options.retryBaseDelay ?? defaults.retryBaseDelay)
     const apiUrl = new URL(options.apiUrl).href.replace(/\/+$/, "")
+    const maxInFlight = options.maxInFlight ?? defaults.maxInFlight
+    const guard = UpstreamGuard.make({ circuitBreaker: options.circuitBreaker ?? {}, maxInFlight })
 
     // DDN is a third party: our trace context (traceparent, b3) stays home. The request is still
     // traced here, as an `http.client` span under `DdnAuthClient.refresh`.
@@ -191,11 +293,11 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
     const refreshRequest = HttpClientRequest.post(`${apiUrl}${refreshPath}`, { acceptJson: true })
 
     /**
-     * One HTTP attempt within `timeoutMillis`: a grant, a terminal `RefreshError`, or a `TransientFailure`.
+     * One HTTP exchange within `timeoutMillis`: a grant, a terminal `RefreshError`, or a `TransientFailure`.
      * When the deadline is nearer than the attempt timeout it bounds the attempt, and its expiry is a
      * `Deadline` failure: one timer per attempt serves both limits.
      */
-    const attempt = (
+    const exchange = (
       request: HttpClientRequest.HttpClientRequest,
       attemptNumber: number,
       timeoutMillis: number,
@@ -228,107 +330,41 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
         )
       )
 
-    const classify = (
-      response: HttpClientResponse.HttpClientResponse,
-      receivedAt: number,
-      attemptNumber: number
-    ): Effect.Effect<TokenGrant, RefreshError | TransientFailure> => {
-      const status = response.status
-      if (status >= 200 && status < 300) return decodeGrant(response, receivedAt)
-      const failure: RefreshError | TransientFailure =
-        status === 400
-          ? new RefreshTokenInvalid()
-          : status === 401
-            ? new RefreshTokenExpired()
-            : retriedStatuses.has(status)
-              ? new TransientFailure({
-                  kind: "Status",
-                  status,
-                  retryAfter: parseRetryAfter(response.headers["retry-after"], receivedAt),
-                  reachedUpstream: status !== 429
-                })
-              : new UpstreamUnavailable({ reason: "Status", status, attempts: attemptNumber })
-      return Effect.zipRight(discardBody(response), Effect.fail(failure))
-    }
-
-    /**
-     * One refresh of a valid token. The hot path is one attempt: the retry schedule's driver is only
-     * built when that attempt fails transiently, and the rest is plain bookkeeping in closure state.
-     */
-    const run = (token: string): Effect.Effect<TokenGrant, RefreshError> =>
-      Effect.flatMap(Clock.currentTimeMillis, (startedAt) => {
-        const request = HttpClientRequest.bodyUnsafeJson(refreshRequest, { refreshToken: token })
-        const deadlineAt = startedAt + deadlineMillis
-        let attempts = 0
-        let lastTransient: TransientFailure | undefined
-        let earlierAttemptMayHaveRotated = false
-
-        const oneAttempt = Effect.flatMap(Clock.currentTimeMillis, (now) => {
-          const remaining = deadlineAt - now
-          if (remaining <= 0) return Effect.fail(deadlinePassed)
-          attempts += 1
-          const boundByDeadline = remaining <= attemptTimeoutMillis
-          const timeoutMillis = boundByDeadline ? remaining : attemptTimeoutMillis
-          const current = attempt(request, attempts, timeoutMillis, boundByDeadline)
-          return attempts > 1 ? Effect.zipRight(Metric.increment(RefreshMetrics.upstreamRetries), current) : current
-        })
-
-        /** Records a transient failure; a terminal error passes through untouched. */
-        const note = (error: RefreshError | TransientFailure) => {
-          if (isTransient(error)) {
-            earlierAttemptMayHaveRotated ||= error.reachedUpstream
-            if (error.kind !== "Deadline") lastTransient = error
-          }
-          return error
-        }
-
-        /** The later attempts, paced by `retryPolicy`, which also decides when to give up. */
-        const retry = (first: TransientFailure) =>
-          Effect.flatMap(Schedule.driver(retryPolicy({ baseDelay, maxAttempts, deadlineAt })), (driver) => {
-            const loop = (error: TransientFailure): Effect.Effect<TokenGrant, RefreshError | TransientFailure> =>
-              Effect.matchEffect(driver.next(error), {
-                onFailure: () => Effect.fail(error),
-                onSuccess: () =>
-                  Effect.catchAll(oneAttempt, (next) => {
-                    const failure = note(next)
-                    return isTransient(failure) ? loop(failure) : Effect.fail(failure)
-                  })
-              })
-            return loop(first)
-          })
-
-        /** The error a caller sees once the retries are over: the last failure, or the deadline. */
-        const fromTransient = (failure: TransientFailure): RefreshError => {
-          const last = failure.kind === "Deadline" ? lastTransient : failure
-          return last?.status === 429
-            ? new RateLimited({ retryAfter: Option.getOrElse(last.retryAfter, () => Duration.seconds(1)) })
-            : new UpstreamUnavailable({
-                reason: failure.kind,
-                attempts,
-                ...(last?.status === undefined ? {} : { status: last.status })
-              })
-        }
-
-        /** Maps what is left of the retries to a `RefreshError`, warning when a 401 may be our own doing. */
-        const conclude = (error: RefreshError | TransientFailure): Effect.Effect<never, RefreshError> => {
-          if (isTransient(error)) return Effect.fail(fromTransient(error))
-          if (error._tag === "RefreshTokenExpired" && earlierAttemptMayHaveRotated) {
-            return Effect.zipRight(
-              Effect.logWarning(
-                "DDN answered 401 after an earlier attempt failed: the earlier attempt may have rotated the token"
-              ).pipe(Effect.annotateLogs({ attempts })),
-              Effect.fail(error)
+    /** One attempt of a refresh, through the upstream guard (DDN's pause, the breaker, the in-flight bound), noted in `log`. */
+    const attempt = (request: HttpClientRequest.HttpClientRequest, log: AttemptLog) =>
+      guard
+        .run(
+          log.deadlineAt,
+          () => log.attempts,
+          (now) => {
+            log.attempts += 1
+            const remaining = log.deadlineAt - now
+            const boundByDeadline = remaining <= attemptTimeoutMillis
+            const current = exchange(
+              request,
+              log.attempts,
+              boundByDeadline ? remaining : attemptTimeoutMillis,
+              boundByDeadline
             )
+            return log.attempts > 1
+              ? Effect.zipRight(Metric.increment(RefreshMetrics.upstreamRetries), current)
+              : current
           }
-          return Effect.fail(error)
-        }
+        )
+        .pipe(Effect.tapError((error) => Effect.sync(() => log.note(error))))
 
-        return Effect.catchAll(oneAttempt, (error) => {
-          const failure = note(error)
-          return isTransient(failure) && failure.kind !== "Deadline"
-            ? Effect.catchAll(retry(failure), conclude)
-            : conclude(failure)
-        })
+    /** One refresh of a valid token: attempt → retry policy → conclusion. */
+    const run = (token: string): Effect.Effect<TokenGrant, RefreshError> =>
+      Effect.clockWith((clock) => {
+        const log = new AttemptLog(clock.unsafeCurrentTimeMillis() + deadlineMillis)
+        const request = HttpClientRequest.bodyUnsafeJson(refreshRequest, { refreshToken: token })
+        return attempt(request, log).pipe(
+          retryLazily({
+            schedule: () => retryPolicy({ baseDelay, maxAttempts, deadlineAt: log.deadlineAt }),
+            while: retriable
+          }),
+          Effect.catchAll((error) => conclude(error, log))
+        )
       })
 
     const refresh = (refreshToken: Redacted.Redacted<string>): Effect.Effect<TokenGrant, RefreshError> =>
@@ -342,7 +378,18 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
         refreshSpan
       )
 
-    return DdnAuthClient.of({ refresh })
+    const upstream = Effect.clockWith((clock) => {
+      const status = guard.status(clock.unsafeCurrentTimeMillis())
+      return Effect.succeed<UpstreamStatus>({
+        circuit: status.circuit,
+        pausedUntil:
+          status.pausedUntil === undefined ? Option.none() : Option.some(DateTime.unsafeMake(status.pausedUntil)),
+        inFlight: status.inFlight,
+        maxInFlight
+      })
+    })
+
+    return DdnAuthClient.of({ refresh, upstream })
   })
 
 /** The client as a layer, from explicit `Options`. */

@@ -35,14 +35,26 @@ export class RateLimited extends Schema.TaggedError<RateLimited>()("RateLimited"
   }
 }
 
-/** Why the upstream counts as unavailable. */
-export const UnavailableReason = Schema.Literal("Transport", "Timeout", "Status", "Deadline")
+/**
+ * Why the upstream counts as unavailable: what the last attempt met (`Transport`, `Timeout`,
+ * `Status`, `Deadline`), or why this client refused to call at all: the circuit breaker is open
+ * after many transient failures (`CircuitOpen`), or too many calls are in flight already (`InFlightLimit`).
+ */
+export const UnavailableReason = Schema.Literal(
+  "Transport",
+  "Timeout",
+  "Status",
+  "Deadline",
+  "CircuitOpen",
+  "InFlightLimit"
+)
 /** @see UnavailableReason */
 export type UnavailableReason = typeof UnavailableReason.Type
 
 /**
  * The upstream could not be reached or kept failing: connection errors, per-attempt timeouts,
- * 408/5xx after every allowed attempt, or the overall deadline. Safe to retry later.
+ * 408/5xx after every allowed attempt, or the overall deadline; or the client refused to call it
+ * (its circuit breaker is open, or its calls in flight are at their limit). Safe to retry later.
  */
 export class UpstreamUnavailable extends Schema.TaggedError<UpstreamUnavailable>()("UpstreamUnavailable", {
   reason: UnavailableReason,
@@ -50,6 +62,8 @@ export class UpstreamUnavailable extends Schema.TaggedError<UpstreamUnavailable>
   status: Schema.optional(Schema.Number)
 }) {
   override get message(): string {
+    if (this.reason === "CircuitOpen") return "DDN is unavailable: calls are paused after repeated failures"
+    if (this.reason === "InFlightLimit") return "DDN is unavailable: too many calls are in flight"
     const last =
       this.reason === "Status"
         ? `HTTP ${this.status}`

@@ -18,6 +18,16 @@ export const upstreamRetries = Metric.counter("ddn_upstream_retries_total", {
   incremental: true
 })
 
+/**
+ * Upstream attempts this client refused to make, labelled `reason`: `open` (the circuit breaker is
+ * open), `paused` (DDN's `Retry-After` outlasts the refresh's deadline) or `in_flight` (the
+ * in-flight bound is reached).
+ */
+export const upstreamRefused = Metric.counter("ddn_upstream_refused_total", {
+  description: "Upstream attempts refused locally, by reason (circuit open, paused by DDN, in-flight bound)",
+  incremental: true
+})
+
 /** Refreshes that joined a refresh of the same token already in flight, instead of calling the upstream. */
 export const coalesced = Metric.counter("ddn_refresh_coalesced_total", {
   description: "Refreshes that shared an in-flight upstream call for the same refresh token",

@@ -5,10 +5,13 @@
  * @since 0.1.0
  */
 export * as AuthorizedHttpClient from "./AuthorizedHttpClient.js"
+export * as CircuitBreaker from "./CircuitBreaker.js"
 export * as DdnAuthClient from "./DdnAuthClient.js"
+export * as InFlightLimit from "./InFlightLimit.js"
 export * as RefreshCoordinator from "./RefreshCoordinator.js"
 export * as RefreshError from "./RefreshError.js"
 export * as RefreshMetrics from "./RefreshMetrics.js"
 export * as TokenGrant from "./TokenGrant.js"
 export * as TokenSession from "./TokenSession.js"
 export * as TokenStore from "./TokenStore.js"
+export * as UpstreamPause from "./UpstreamPause.js"

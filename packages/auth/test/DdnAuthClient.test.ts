@@ -8,6 +8,7 @@ import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as Metric from "effect/Metric"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as TestClock from "effect/TestClock"
 import * as Tracer from "effect/Tracer"
@@ -358,6 +359,214 @@ describe("DdnAuthClient", () => {
     })
   )
 
+  describe("the upstream guard", () => {
+    /** Runs `body` with a client over `upstream`. */
+    const withClient = <A, E>(
+      upstream: ReturnType<typeof mockUpstream>,
+      body: (client: Client.Service) => Effect.Effect<A, E>,
+      options: Partial<Client.Options> = {}
+    ) =>
+      Effect.flatMap(DdnAuthClient, body).pipe(
+        Effect.provide(Client.layer({ apiUrl: "http://ddn.test", ...options }).pipe(Layer.provide(upstream.layer)))
+      )
+
+    /** One refresh to its end, the TestClock moved on by 1 s (enough for the backoff of four attempts). */
+    const settle = (client: Client.Service) =>
+      Effect.gen(function* () {
+        const fiber = yield* Effect.fork(client.refresh(token))
+        yield* TestClock.adjust("1 second")
+        return yield* Fiber.await(fiber)
+      })
+
+    const refusedOpen = Metric.tagged(RefreshMetrics.upstreamRefused, "reason", "open")
+
+    it.effect(
+      "20 transient failures open the breaker: refreshes then fail fast, no call; after 5 s one probe closes it",
+      () =>
+        Effect.gen(function* () {
+          const upstream = mockUpstream(...Array.from({ length: 20 }, () => ({ status: 503 })), {
+            status: 200,
+            body: grantBody()
+          })
+          const before = (yield* Metric.value(refusedOpen)).count
+          yield* withClient(upstream, (client) =>
+            Effect.gen(function* () {
+              for (let i = 0; i < 5; i++) yield* settle(client)
+              expect(upstream.calls).toHaveLength(20)
+              expect((yield* client.upstream).circuit).toBe("open")
+              const fast = yield* Effect.exit(client.refresh(token))
+              expect(failure(fast)).toMatchObject({ _tag: "UpstreamUnavailable", reason: "CircuitOpen", attempts: 0 })
+              expect(upstream.calls).toHaveLength(20)
+              expect((yield* Metric.value(refusedOpen)).count - before).toBe(1)
+              yield* TestClock.adjust("5 seconds")
+              expect((yield* client.upstream).circuit).toBe("half_open")
+              const [one, other] = yield* Effect.all([client.refresh(token), client.refresh(token)].map(Effect.exit), {
+                concurrency: "unbounded"
+              })
+              expect(upstream.calls).toHaveLength(21)
+              expect([one!, other!].filter(Exit.isSuccess)).toHaveLength(1)
+              expect([one!, other!].filter(Exit.isFailure).map((exit) => failure(exit))).toMatchObject([
+                { _tag: "UpstreamUnavailable", reason: "CircuitOpen" }
+              ])
+              expect((yield* client.upstream).circuit).toBe("closed")
+            })
+          )
+        })
+    )
+
+    it.effect("a failed probe opens the breaker again", () =>
+      Effect.gen(function* () {
+        const upstream = mockUpstream("refused")
+        yield* withClient(upstream, (client) =>
+          Effect.gen(function* () {
+            for (let i = 0; i < 5; i++) yield* settle(client)
+            expect(upstream.calls).toHaveLength(20)
+            yield* TestClock.adjust("5 seconds")
+            const probe = yield* settle(client)
+            expect(failure(probe)).toMatchObject({ _tag: "UpstreamUnavailable", reason: "CircuitOpen", attempts: 1 })
+            expect(upstream.calls).toHaveLength(21)
+            expect((yield* client.upstream).circuit).toBe("open")
+          })
+        )
+      })
+    )
+
+    it.effect("400, 401 and 429 are not failures: the breaker stays closed", () =>
+      Effect.gen(function* () {
+        const upstream = mockUpstream(
+          ...Array.from({ length: 60 }, (_, i) =>
+            i % 3 === 0
+              ? { status: 400 }
+              : i % 3 === 1
+                ? { status: 401 }
+                : { status: 429, headers: { "retry-after": "0" } }
+          ),
+          { status: 200, body: grantBody() }
+        )
+        yield* withClient(upstream, (client) =>
+          Effect.gen(function* () {
+            while (upstream.calls.length < 60) yield* settle(client)
+            expect((yield* client.upstream).circuit).toBe("closed")
+            expect(Exit.isSuccess(yield* settle(client))).toBe(true)
+          })
+        )
+      })
+    )
+
+    it.effect("circuitBreaker: false turns the breaker off", () =>
+      Effect.gen(function* () {
+        const upstream = mockUpstream({ status: 503 })
+        yield* withClient(
+          upstream,
+          (client) =>
+            Effect.gen(function* () {
+              for (let i = 0; i < 8; i++) yield* settle(client)
+              expect(upstream.calls).toHaveLength(32)
+            }),
+          { circuitBreaker: false }
+        )
+      })
+    )
+
+    it.effect("a 429 with Retry-After pauses every refresh: one that fits waits it out and then calls", () =>
+      Effect.gen(function* () {
+        const upstream = mockUpstream(
+          { status: 429, headers: { "retry-after": "5" } },
+          { status: 200, body: grantBody() }
+        )
+        yield* withClient(upstream, (client) =>
+          Effect.gen(function* () {
+            const first = yield* Effect.fork(client.refresh(token))
+            yield* TestClock.adjust("1 second")
+            expect(upstream.calls).toHaveLength(1)
+            const status = yield* client.upstream
+            expect(Option.map(status.pausedUntil, DateTime.toEpochMillis)).toEqual(Option.some(5_000))
+            const second = yield* Effect.fork(client.refresh(token))
+            yield* TestClock.adjust("3999 millis")
+            expect(upstream.calls).toHaveLength(1)
+            yield* TestClock.adjust("1 millis")
+            yield* Fiber.join(first)
+            yield* Fiber.join(second)
+            expect(upstream.calls).toHaveLength(3)
+            expect((yield* client.upstream).pausedUntil).toEqual(Option.none())
+          })
+        )
+      })
+    )
+
+    it.effect("a pause that outlasts the deadline: RateLimited at once with the seconds left, no call", () =>
+      Effect.gen(function* () {
+        const upstream = mockUpstream(
+          { status: 429, headers: { "retry-after": "30" } },
+          { status: 200, body: grantBody() }
+        )
+        const paused = Metric.tagged(RefreshMetrics.upstreamRefused, "reason", "paused")
+        const before = (yield* Metric.value(paused)).count
+        yield* withClient(upstream, (client) =>
+          Effect.gen(function* () {
+            expect(failure(yield* Effect.exit(client.refresh(token)))).toMatchObject({ _tag: "RateLimited" })
+            yield* TestClock.adjust("12 seconds")
+            const refused = failure(yield* Effect.exit(client.refresh(token)))
+            expect(refused._tag).toBe("RateLimited")
+            if (refused._tag === "RateLimited") expect(Duration.toSeconds(refused.retryAfter)).toBe(18)
+            expect(upstream.calls).toHaveLength(1)
+            expect((yield* Metric.value(paused)).count - before).toBe(1)
+          })
+        )
+      })
+    )
+
+    it.effect("retries respect a pause another refresh started", () =>
+      Effect.gen(function* () {
+        const upstream = mockUpstream(
+          { status: 503 },
+          { status: 429, headers: { "retry-after": "5" } },
+          {
+            status: 200,
+            body: grantBody()
+          }
+        )
+        yield* withClient(upstream, (client) =>
+          Effect.gen(function* () {
+            const first = yield* Effect.fork(client.refresh(token))
+            yield* Effect.yieldNow()
+            const second = yield* Effect.fork(client.refresh(token))
+            yield* TestClock.adjust("1 second")
+            expect(upstream.calls).toHaveLength(2)
+            yield* TestClock.adjust("4 seconds")
+            yield* Fiber.join(first)
+            yield* Fiber.join(second)
+            expect(upstream.calls).toHaveLength(4)
+          })
+        )
+      })
+    )
+
+    it.effect("beyond maxInFlight an attempt is refused at once as UpstreamUnavailable (InFlightLimit)", () =>
+      Effect.gen(function* () {
+        const upstream = mockUpstream("hang")
+        yield* withClient(
+          upstream,
+          (client) =>
+            Effect.gen(function* () {
+              const hung = yield* Effect.fork(
+                Effect.all([client.refresh(token), client.refresh(token)], { concurrency: 2 })
+              )
+              yield* TestClock.adjust("10 millis")
+              expect(upstream.calls).toHaveLength(2)
+              expect((yield* client.upstream).inFlight).toBe(2)
+              const refused = yield* Effect.exit(client.refresh(token))
+              expect(failure(refused)).toMatchObject({ _tag: "UpstreamUnavailable", reason: "InFlightLimit" })
+              expect(upstream.calls).toHaveLength(2)
+              yield* Fiber.interrupt(hung)
+              expect((yield* client.upstream).inFlight).toBe(0)
+            }),
+          { maxInFlight: 2 }
+        )
+      })
+    )
+  })
+
   describe("layerConfig", () => {
     const fromEnv = (env: Record<string, string>) =>
       Effect.gen(function* () {
@@ -387,7 +596,9 @@ describe("DdnAuthClient", () => {
       [{ DDN_API_URL: "http://x", DDN_REFRESH_TIMEOUT_MS: "soon" }, "DDN_REFRESH_TIMEOUT_MS"],
       [{ DDN_API_URL: "http://x", DDN_REFRESH_TIMEOUT_MS: "0" }, "DDN_REFRESH_TIMEOUT_MS"],
       [{ DDN_API_URL: "http://x", DDN_ATTEMPT_TIMEOUT_MS: "-1" }, "DDN_ATTEMPT_TIMEOUT_MS"],
-      [{ DDN_API_URL: "http://x", DDN_MAX_ATTEMPTS: "0" }, "DDN_MAX_ATTEMPTS"]
+      [{ DDN_API_URL: "http://x", DDN_MAX_ATTEMPTS: "0" }, "DDN_MAX_ATTEMPTS"],
+      [{ DDN_API_URL: "http://x", DDN_MAX_IN_FLIGHT: "0" }, "DDN_MAX_IN_FLIGHT"],
+      [{ DDN_API_URL: "http://x", DDN_MAX_IN_FLIGHT: "lots" }, "DDN_MAX_IN_FLIGHT"]
     ] as const)("a bad environment names the variable: %o", ([env, name]) =>
       Effect.gen(function* () {
         expect(yield* fromEnv(env)).toContain(name)

@@ -8,7 +8,7 @@ import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as TestClock from "effect/TestClock"
-import { DdnAuthClient } from "../src/DdnAuthClient.js"
+import { DdnAuthClient, idleUpstream } from "../src/DdnAuthClient.js"
 import { LruCache } from "../src/internal/lruCache.js"
 import * as Coordinator from "../src/RefreshCoordinator.js"
 import { RefreshTokenExpired } from "../src/RefreshError.js"
@@ -21,6 +21,7 @@ const fakeUpstream = (gate?: Deferred.Deferred<void>) => {
   const layer = Layer.succeed(
     DdnAuthClient,
     DdnAuthClient.of({
+      upstream: Effect.succeed(idleUpstream),
       refresh: (token) =>
         Effect.gen(function* () {
           const raw = Redacted.value(token)

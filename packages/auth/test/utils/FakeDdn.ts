@@ -3,7 +3,7 @@ import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
-import { DdnAuthClient, type Service } from "../../src/DdnAuthClient.js"
+import { DdnAuthClient, idleUpstream, type Service } from "../../src/DdnAuthClient.js"
 import { type RefreshError, RefreshTokenExpired } from "../../src/RefreshError.js"
 import { TokenGrant } from "../../src/TokenGrant.js"
 
@@ -51,6 +51,7 @@ export const makeFakeDdn = (options: { readonly expiresIn?: number } = {}) => {
   }
 
   const client: Service = {
+    upstream: Effect.succeed(idleUpstream),
     refresh: (refreshToken) =>
       Effect.gen(function* () {
         calls += 1
