@@ -77,8 +77,10 @@ describe("logs at LOG_LEVEL=debug", () => {
     await count(run(mint()))
     sandbox.faults.inject({ type: "status", status: 503 }, 4)
     await count(run(mint()))
-    sandbox.faults.inject({ type: "status", status: 429, retryAfter: 60 })
+    // Past the 2 s deadline; DDN's pause then holds every call for 3 s, waited out before going on.
+    sandbox.faults.inject({ type: "status", status: 429, retryAfter: 3 })
     await count(run(mint()))
+    await new Promise((resolve) => setTimeout(resolve, 3_000))
     sandbox.faults.inject({ type: "malformed" })
     await count(run(mint()))
     sandbox.faults.inject({ type: "reset", phase: "after" })

@@ -216,9 +216,10 @@ describe("one trace per request, one tree", () => {
     const refreshSpan = tree.one("DdnAuthClient.refresh")
     expect(refreshSpan.attributes).toMatchObject({
       "error.type": "UpstreamUnavailable",
-      "ddn.error.reason": "Timeout",
       "ddn.error.attempts": attempts.length
     })
+    // The last attempt's timer is its own, or the refresh's deadline when that comes first (load decides).
+    expect(["Timeout", "Deadline"]).toContain(refreshSpan.attributes["ddn.error.reason"])
     expect(refreshSpan.events.filter((event) => event.name === "ddn.retry")).toHaveLength(attempts.length - 1)
     expect(tree.one("mutation").attributes).toMatchObject({
       "error.type": "UPSTREAM_UNAVAILABLE",
@@ -228,6 +229,7 @@ describe("one trace per request, one tree", () => {
   })
 
   it("coalesced and reused: the coordinator says so, and no upstream call is in their trees", async () => {
+    sandbox.faults.reset()
     const token = mint()
     sandbox.faults.inject({ type: "latency", ms: 300 })
     const [first, second] = await Promise.all([refresh(graphqlUrl, token), refresh(graphqlUrl, token)])
