@@ -26,6 +26,13 @@
  *   alone, the phase's first third, is printed beside it);
  * - DDN calls per honest refresh at most 1.5 (judged, like the two above, on full runs only).
  *
+ * Then a DDN outage phase (`internal/Outage.ts`): the honest users alone through a gateway as
+ * shipped, the sandbox answering every refresh 503 for the middle half of it:
+ * - DDN calls per refresh during the outage at most {@link outageCallsPerRefreshLimit} (the circuit
+ *   breaker stops the calls; without it every refresh made its 4 attempts);
+ * - the time from the outage's end to the first pair under {@link recoveryLimitSeconds} s (the
+ *   breaker's 5 s open period, then one probe).
+ *
  * Full runs (not `--smoke`) also write their summary into `RESULTS.md` beside this file.
  *
  * With `--instances N` (N > 1), N gateways share a Redis the soak starts (`REDIS_URL`), each request
@@ -33,7 +40,7 @@
  * Redis is killed 40 % into the run and restarted a second later; the checks then also require every
  * instance to have reported `degraded` meanwhile and `redis` again at the end.
  *
- *   pnpm soak [--smoke] [--seconds 300] [--users 40] [--seed 7] [--abuse-seconds 60] [--instances 1]
+ *   pnpm soak [--smoke] [--seconds 300] [--users 40] [--seed 7] [--abuse-seconds 60] [--outage-seconds 60] [--instances 1]
  */
 import { Agent, request } from "node:http"
 import { join } from "node:path"
@@ -43,6 +50,7 @@ import * as Abuse from "./internal/Abuse.js"
 import * as Load from "./internal/Load.js"
 import * as Machine from "./internal/Machine.js"
 import * as Options from "./internal/Options.js"
+import * as Outage from "./internal/Outage.js"
 import * as Processes from "./internal/Processes.js"
 import * as Report from "./internal/Report.js"
 
@@ -74,7 +82,13 @@ const { values, smoke, switches } = Options.parse({
       smoke: 1,
       help: "gateway instances; more than 1 coordinate through a Redis that is restarted mid-run"
     },
-    "abuse-seconds": { env: "SOAK_ABUSE_SECONDS", full: 60, smoke: 12, help: "how long each abuse phase runs" }
+    "abuse-seconds": { env: "SOAK_ABUSE_SECONDS", full: 60, smoke: 12, help: "how long each abuse phase runs" },
+    "outage-seconds": {
+      env: "SOAK_OUTAGE_SECONDS",
+      full: 60,
+      smoke: 14,
+      help: "how long the outage phase runs (DDN down for its middle half)"
+    }
   },
   switches: { "no-write": { type: "boolean", help: "do not write the summary into RESULTS.md" } }
 })
@@ -90,6 +104,11 @@ export const abuseUpstreamRps = 100
 /** The honest users' p99 the abuse phase allows next to the abuser: a quarter of the 10 s deadline. */
 export const abuseP99LimitMs = 2_500
 const abuseSeconds = values["abuse-seconds"]
+const outageSeconds = values["outage-seconds"]
+/** DDN calls per honest refresh allowed during an outage (each refresh's 4 attempts made it 4). */
+const outageCallsPerRefreshLimit = 1.5
+/** How soon after an outage the first pair must come: the breaker's 5 s open period, a probe, and margin. */
+const recoveryLimitSeconds = 10
 
 const faultyUpstream = {
   SANDBOX_ERROR_RATE_503: "0.10",
@@ -450,6 +469,12 @@ const main = async (): Promise<number> => {
   for (const line of Abuse.describe("protection on (RATE_LIMIT_PER_MINUTE=60, the default):", protectedRun)) say(line)
   const abused = protectedRun.abused
 
+  say(
+    `outage phase: ${users} honest users (a refresh every 1–2 s), DDN answering 503 to everything for the middle half of ${outageSeconds} s`
+  )
+  const outage = await Outage.run({ seconds: outageSeconds, honestUsers: users })
+  for (const line of Outage.describe("DDN outage, the gateway as shipped:", outage)) say(line)
+
   const others = Machine.othersLoad(machineStart, Machine.sample(), (Date.now() - startedAt) / 1000)
   say(`other processes kept ${others.toFixed(2)} cores busy on average during the run\n`)
 
@@ -504,9 +529,19 @@ const main = async (): Promise<number> => {
       `${protectedRun.upstream.callsPerHonestRefresh.toFixed(2)} (target ≤ 1.5; ${unprotected.upstream.callsPerHonestRefresh.toFixed(2)} without protection)${notJudged}`
     ],
     [
-      "abuse phases end cleanly",
-      unprotected.gatewayExitCode === 0 && protectedRun.gatewayExitCode === 0,
-      `gateway exit codes ${unprotected.gatewayExitCode} and ${protectedRun.gatewayExitCode}`
+      "during an outage, DDN calls per refresh",
+      outage.callsPerRefresh <= outageCallsPerRefreshLimit,
+      `${outage.callsPerRefresh.toFixed(2)} (${outage.upstreamCalls} calls for ${outage.refreshesDuringOutage} refreshes; target ≤ ${outageCallsPerRefreshLimit}, 4 before the circuit breaker)`
+    ],
+    [
+      "after an outage, recovery",
+      outage.recoverySeconds < recoveryLimitSeconds && outage.pairsAfter > 0,
+      `first pair ${outage.recoverySeconds.toFixed(2)} s after DDN came back, ${outage.pairsAfter} pairs after (target < ${recoveryLimitSeconds} s)`
+    ],
+    [
+      "abuse and outage phases end cleanly",
+      unprotected.gatewayExitCode === 0 && protectedRun.gatewayExitCode === 0 && outage.gatewayExitCode === 0,
+      `gateway exit codes ${unprotected.gatewayExitCode}, ${protectedRun.gatewayExitCode} and ${outage.gatewayExitCode} (outage phase)`
     ]
   ]
   for (const [name, pass, detail] of checks) say(`${pass ? "PASS" : "FAIL"}  ${name}: ${detail}`)
