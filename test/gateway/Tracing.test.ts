@@ -6,7 +6,7 @@
  */
 import type { SandboxServer } from "@ddn/sandbox"
 import fc from "fast-check"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest"
 import * as OtlpReceiver from "../support/OtlpReceiver.js"
 import * as RecordingProxy from "../support/RecordingProxy.js"
 import { type RedisServer, startRedis } from "../support/RedisServer.js"
@@ -44,6 +44,9 @@ const tracedEnv = (endpoint: string, extra: Record<string, string> = {}) => ({
   LOG_LEVEL: "info",
   ...extra
 })
+
+// A fault a test injected but its refresh did not consume (fewer attempts fit its deadline under load) must not reach the next.
+beforeEach(() => sandbox?.faults.reset())
 
 beforeAll(async () => {
   sandbox = await startSandbox()
@@ -235,12 +238,14 @@ describe("one trace per request, one tree", () => {
     const [first, second] = await Promise.all([refresh(graphqlUrl, token), refresh(graphqlUrl, token)])
     const trees = await Promise.all([treeOf(first), treeOf(second)])
     const sources = trees.map((tree) => tree.one("RefreshCoordinator.refresh").attributes["ddn.refresh.source"]).sort()
-    expect(sources).toEqual(["coalesced", "upstream"])
+    // The second joins the first's call, or (when load delays it past that call) its reuse window.
+    expect(sources[1]).toBe("upstream")
+    expect(["coalesced", "reused"]).toContain(sources[0])
     const joined = trees.find(
-      (tree) => tree.one("RefreshCoordinator.refresh").attributes["ddn.refresh.source"] === "coalesced"
+      (tree) => tree.one("RefreshCoordinator.refresh").attributes["ddn.refresh.source"] !== "upstream"
     )!
     expect(joined.named("DdnAuthClient.refresh")).toEqual([])
-    expect(joined.one("mutation").attributes["ddn.refresh.outcome"]).toBe("coalesced")
+    expect(joined.one("mutation").attributes["ddn.refresh.outcome"]).toBe(sources[0])
 
     const again = await treeOf(await refresh(graphqlUrl, token))
     expect(again.one("RefreshCoordinator.refresh").attributes["ddn.refresh.source"]).toBe("reused")
