@@ -18,6 +18,7 @@
  * how the gateway answered them, and DDN calls per honest refresh.
  */
 import { Agent, request } from "node:http"
+import { between, labelOf, sleep } from "./Answers.js"
 import * as Load from "./Load.js"
 import * as Processes from "./Processes.js"
 
@@ -71,27 +72,6 @@ const warmUpMs = 2_000
 
 /** The most abusive requests the driver keeps open at once (beyond it, the abuser skips a beat). */
 const maxAbusiveInFlight = 512
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-const between = (min: number, max: number) => min + Math.random() * (max - min)
-
-/** Reads an answer into a short label: `pair`, `rejected`, an error code, or an HTTP status. */
-const labelOf = (status: number, body: string): { readonly label: string; readonly pair?: string } => {
-  try {
-    const json = JSON.parse(body) as {
-      data?: { refreshToken?: { __typename?: string; refreshToken?: string } } | null
-      errors?: ReadonlyArray<{ extensions?: { code?: string } }>
-    }
-    const result = json.data?.refreshToken
-    if (result?.__typename === "TokenPair" && result.refreshToken !== undefined) {
-      return { label: "pair", pair: result.refreshToken }
-    }
-    if (result?.__typename === "RefreshTokenRejected") return { label: "rejected" }
-    return { label: json.errors?.[0]?.extensions?.code ?? `http_${status}` }
-  } catch {
-    return { label: `http_${status}` }
-  }
-}
 
 /** Runs one abuse phase: its own sandbox and gateway processes, stopped at the end. */
 export const run = async (options: Options): Promise<Figures> => {

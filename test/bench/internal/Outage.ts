@@ -10,6 +10,8 @@
  * honest refreshes were answered meanwhile, and the time to recover: from the end of the outage to
  * the first `TokenPair` answered to a refresh sent after it.
  */
+
+import { between, labelOf, sleep } from "./Answers.js"
 import * as Load from "./Load.js"
 import * as Processes from "./Processes.js"
 
@@ -38,26 +40,6 @@ export interface Figures {
   readonly gatewayExitCode: number | null
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-const between = (min: number, max: number) => min + Math.random() * (max - min)
-
-const labelOf = (body: string): { readonly label: string; readonly pair?: string } => {
-  try {
-    const json = JSON.parse(body) as {
-      data?: { refreshToken?: { __typename?: string; refreshToken?: string } } | null
-      errors?: ReadonlyArray<{ extensions?: { code?: string } }>
-    }
-    const result = json.data?.refreshToken
-    if (result?.__typename === "TokenPair" && result.refreshToken !== undefined) {
-      return { label: "pair", pair: result.refreshToken }
-    }
-    if (result?.__typename === "RefreshTokenRejected") return { label: "rejected" }
-    return { label: json.errors?.[0]?.extensions?.code ?? "no_code" }
-  } catch {
-    return { label: "not_json" }
-  }
-}
-
 /** Runs one outage phase: its own sandbox and gateway processes, stopped at the end. */
 export const run = async (options: Options): Promise<Figures> => {
   const sandbox = await Processes.sandbox({ SANDBOX_LATENCY_MS: "1-5", SANDBOX_REFRESH_TOKEN_TTL_S: "1800" })
@@ -74,7 +56,7 @@ export const run = async (options: Options): Promise<Figures> => {
         body: Load.refreshBody(token),
         signal: AbortSignal.timeout(25_000)
       })
-      return labelOf(await response.text())
+      return labelOf(response.status, await response.text())
     } catch {
       return { label: "transport_error" }
     }
