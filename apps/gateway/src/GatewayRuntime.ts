@@ -48,6 +48,10 @@ export const clientOptions = (config: GatewayConfig.GatewayConfig, apiUrl: URL |
 const logging = (logger: GatewayLogger.GatewayLogger) =>
   Layer.mergeAll(
     Logger.replace(Logger.defaultLogger, GatewayLogger.effectLogger(logger)),
+    // Effect's tracer logger would copy every log line, its annotations and any cause (messages,
+    // stacks) into the current span as an event: logs go to the log, spans carry only what
+    // Tracing.ts lets through.
+    Logger.remove(Logger.tracerLogger),
     Logger.minimumLogLevel(logger.level),
     // Every refresh's Exit is mapped by the gateway; the runtime's "unhandled error" line would be noise.
     Layer.setUnhandledErrorLogLevel(Option.none())

@@ -163,7 +163,7 @@ export const make = (
                 clock.unsafeCurrentTimeMillis(),
                 request.allowOverflow ? 1 : 0
               ),
-            fallback.tokenBucket(request)
+            Effect.suspend(() => fallback.tokenBucket(request))
           )
         ),
       fixedWindow: (request) =>
@@ -175,7 +175,7 @@ export const make = (
               Duration.toMillis(request.refillRate),
               request.limit === undefined ? "" : String(request.limit)
             ),
-          fallback.fixedWindow(request)
+          Effect.suspend(() => fallback.fixedWindow(request))
         )
     })
   })
