@@ -80,14 +80,15 @@ const orUndefined = (value: string | null | undefined) => (value === null ? unde
 
 /**
  * A client span around one Redis round trip, with the semantic conventions' `db.*` attributes (the
- * command, the script, the server and database; never a key or a value). Only under a span: the
- * background lease renewals start no trace of their own.
+ * command, the script, the server and database; never a key or a value). Only under a sampled
+ * span: the background lease renewals start no trace of their own, and tracing off costs nothing.
  */
 const traced =
   (client: Redis, operation: string, script?: string) =>
   <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
     Effect.flatMap(Effect.serviceOption(Tracer.ParentSpan), (parent) =>
-      Option.isNone(parent)
+      // No span, or one that is not sampled (tracing off gives a no-op span): nothing to record.
+      Option.isNone(parent) || !parent.value.sampled
         ? effect
         : Effect.withSpan(effect, script === undefined ? operation : `${operation} ${script}`, {
             kind: "client",
