@@ -22,6 +22,7 @@ import type { IncomingMessage, ServerResponse } from "node:http"
 import * as NodeSdk from "@effect/opentelemetry/NodeSdk"
 import * as Resource from "@effect/opentelemetry/Resource"
 import * as OtelTracer from "@effect/opentelemetry/Tracer"
+import { parseTraceParent } from "@opentelemetry/core"
 import { OTLPTraceExporter as JsonExporter } from "@opentelemetry/exporter-trace-otlp-http"
 import { OTLPTraceExporter as ProtobufExporter } from "@opentelemetry/exporter-trace-otlp-proto"
 import { BatchSpanProcessor } from "@opentelemetry/sdk-trace-base"
@@ -108,24 +109,16 @@ const drops: SafeSpans.DropCounter = {
 /** The response header answering with the request's trace context. */
 export const traceparentHeader = "traceparent"
 
-const traceparentPattern = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/
-
 /**
  * The parent in a W3C `traceparent` header, when it is well formed (version 00, or a later one
- * read as 00; not `ff`; no all-zero id); otherwise none, and the request starts a trace of its own.
+ * read as 00; not `ff`; no all-zero id), read by OpenTelemetry's own parser; otherwise none, and
+ * the request starts a trace of its own.
  */
 export const parseTraceparent = (
   header: string | ReadonlyArray<string> | undefined
 ): Option.Option<EffectTracer.ExternalSpan> => {
-  if (typeof header !== "string") return Option.none()
-  const match = traceparentPattern.exec(header.trim())
-  if (match === null) return Option.none()
-  const [, version, traceId, spanId, flags, rest] = match
-  if (version === "ff" || (version === "00" && rest !== undefined)) return Option.none()
-  if (/^0+$/.test(traceId!) || /^0+$/.test(spanId!)) return Option.none()
-  return Option.some(
-    OtelTracer.makeExternalSpan({ traceId: traceId!, spanId: spanId!, traceFlags: Number.parseInt(flags!, 16) })
-  )
+  const parent = typeof header === "string" ? parseTraceParent(header) : null
+  return parent === null ? Option.none() : Option.some(OtelTracer.makeExternalSpan(parent))
 }
 
 /** The W3C `traceparent` of `span`. */
