@@ -147,7 +147,21 @@ export const make = (
       local: Effect.Effect<A, E, R>
     ): Effect.Effect<A, E, R> =>
       Effect.flatMap(SubscriptionRef.get(connection.healthy), (healthy) =>
-        healthy ? connection.use(() => command(redis)).pipe(Effect.catchAll(() => local)) : local
+        healthy
+          ? connection
+              .use(() => command(redis))
+              .pipe(
+                Effect.catchAll((error) =>
+                  // A refusal leaves Redis healthy, so nothing else would say that the limit went local.
+                  error.reason === "Refused"
+                    ? Effect.zipRight(
+                        Effect.logWarning("rate limit: Redis refused the command; counted in this instance's memory"),
+                        local
+                      )
+                    : local
+                )
+              )
+          : local
       )
 
     return RateLimiter.RateLimiterStore.of({
