@@ -65,7 +65,11 @@ const { values, smoke, switches } = Options.parse({
     },
     write: { type: "boolean", help: "write RESULTS.md and results.svg even on a smoke run" },
     "no-write": { type: "boolean", help: "write nothing, only print" },
-    profile: { type: "boolean", help: "one CPU-profiled round against the gateway; prints the top functions" }
+    profile: { type: "boolean", help: "one CPU-profiled round against the gateway; prints the top functions" },
+    setting: {
+      type: "string",
+      help: 'with --profile: the gateway runs with this setting of part 5 on, e.g. --setting "Redis coordination"'
+    }
   }
 })
 const connections = values.connections
@@ -432,12 +436,19 @@ const memory = async (sandbox: Processes.Served, rate: number) => {
 /** `--profile`: one round against a CPU-profiled gateway, then its top self-time functions. */
 const profile = async () => {
   const directory = mkdtempSync(join(tmpdir(), "ddn-gateway-profile-"))
+  const name = switches.setting
+  const variant = typeof name === "string" ? variants.find((candidate) => candidate.name === name) : undefined
+  if (typeof name === "string" && variant === undefined) {
+    throw new Error(`no setting ${name}; the settings: ${variants.map((candidate) => candidate.name).join(", ")}`)
+  }
+  const setting = await variant?.setUp()
   const sandbox = await Processes.sandbox(fastSandbox)
-  const gateway = await Processes.gateway(sandbox.url, { LOG_LEVEL: logLevel }, [
+  const gateway = await Processes.gateway(sandbox.url, { LOG_LEVEL: logLevel, ...setting?.env }, [
     ...nodeArgs,
     "--cpu-prof",
     `--cpu-prof-dir=${directory}`
   ])
+  say(`profiling the gateway${variant === undefined ? "" : ` with ${variant.variant}`}`)
   try {
     const url = `${gateway.url}/graphql`
     const warmUp = await Load.run({ url, connections, tokens: await tokensFor(sandbox, 2_000, 3), seconds: 3 })
@@ -446,6 +457,7 @@ const profile = async () => {
   } finally {
     await gateway.stop()
     await sandbox.stop()
+    await setting?.tearDown()
   }
   const [file] = readdirSync(directory).filter((name) => name.endsWith(".cpuprofile"))
   if (file === undefined) throw new Error("the gateway wrote no profile")

@@ -150,6 +150,8 @@ interface Answer {
   readonly outcome: Outcome
   readonly pair?: string
   readonly retryAfterSeconds?: number
+  /** What went wrong, for the examples of failures: e.g. a transport error's code. */
+  readonly detail?: string
 }
 
 const counts = new Map<Outcome, number>()
@@ -160,6 +162,12 @@ const pairsByToken = new Map<string, string>()
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 const between = (min: number, max: number) => min + Math.random() * (max - min)
+
+/** A socket error as an answer, saying its code, its phase and whether the socket was a reused keep-alive one. */
+const transportError = (error: NodeJS.ErrnoException, reused: boolean, phase: string, atSeconds: number): Answer => ({
+  outcome: "transport_error",
+  detail: `${error.code ?? error.name} in the ${phase}, on a ${reused ? "reused keep-alive" : "new"} socket, at ${atSeconds.toFixed(1)} s`
+})
 
 /** Reads a gateway answer into an outcome. */
 const classify = (status: number, body: string): Answer => {
@@ -236,7 +244,9 @@ const main = async (): Promise<number> => {
         clearTimeout(timeout)
         if (abortTimer !== undefined) clearTimeout(abortTimer)
         count(answer.outcome)
-        if (failures.has(answer.outcome) && examples.length < 10) examples.push(answer.outcome)
+        if (failures.has(answer.outcome) && examples.length < 10) {
+          examples.push(answer.detail === undefined ? answer.outcome : `${answer.outcome} (${answer.detail})`)
+        }
         resolve(answer)
       }
       const timeout = setTimeout(() => {
@@ -257,10 +267,14 @@ const main = async (): Promise<number> => {
           const chunks: Array<Buffer> = []
           res.on("data", (chunk: Buffer) => chunks.push(chunk))
           res.on("end", () => settle(classify(res.statusCode ?? 0, Buffer.concat(chunks).toString("utf8"))))
-          res.on("error", () => settle({ outcome: "transport_error" }))
+          res.on("error", (error) =>
+            settle(transportError(error, req.reusedSocket, "response", (Date.now() - startedAt) / 1000))
+          )
         }
       )
-      req.on("error", () => settle({ outcome: "transport_error" }))
+      req.on("error", (error) =>
+        settle(transportError(error, req.reusedSocket, "request", (Date.now() - startedAt) / 1000))
+      )
       req.end(Load.refreshBody(token))
     })
 
@@ -343,9 +357,25 @@ const main = async (): Promise<number> => {
   const rssOf = new Map(
     gateways.map((gateway) => [gateway, [] as Array<{ readonly at: number; readonly bytes: number }>])
   )
+  /** The V8 heap in use, scraped with each RSS sample: a leak grows it, allocator or young-generation slack does not. */
+  const heapOf = new Map(
+    gateways.map((gateway) => [gateway, [] as Array<{ readonly at: number; readonly bytes: number }>])
+  )
+  const sampleHeap = async (gateway: Processes.ServedGateway, at: number) => {
+    try {
+      const text = await (await fetch(gateway.metricsUrl!)).text()
+      const match = /^nodejs_heap_size_used_bytes (\S+)$/m.exec(text)
+      if (match !== null) heapOf.get(gateway)!.push({ at, bytes: Number(match[1]) })
+    } catch {
+      // A gateway that is gone or busy has no sample this time.
+    }
+  }
   const sampler = setInterval(() => {
+    const at = (Date.now() - startedAt) / 1000
     for (const [gateway, samples] of rssOf) {
-      if (gateway.alive()) samples.push({ at: (Date.now() - startedAt) / 1000, bytes: gateway.rss() })
+      if (!gateway.alive()) continue
+      samples.push({ at, bytes: gateway.rss() })
+      void sampleHeap(gateway, at)
     }
   }, 2000)
   const progress = setInterval(() => {
@@ -397,8 +427,8 @@ const main = async (): Promise<number> => {
   await redis?.stop()
 
   const mib = (bytes: number) => bytes / 2 ** 20
-  /** Each instance's RSS after warm-up: the medians of its first and last fifths, and the slope. */
-  const rssTrends = [...rssOf.values()].map((rss) => {
+  /** Each instance's RSS (or heap) after warm-up: the medians of its first and last fifths, and the slope. */
+  const trendOf = (rss: ReadonlyArray<{ readonly at: number; readonly bytes: number }>) => {
     const afterWarmUp = rss.filter((sample) => sample.at >= warmUpSeconds)
     const fifth = Math.max(1, Math.floor(afterWarmUp.length / 5))
     return {
@@ -409,7 +439,9 @@ const main = async (): Promise<number> => {
       slope: slopePerMinute(afterWarmUp.map((sample) => [sample.at, mib(sample.bytes)] as const)),
       max: mib(Math.max(...rss.map((sample) => sample.bytes)))
     }
-  })
+  }
+  const rssTrends = [...rssOf.values()].map(trendOf)
+  const heapTrends = [...heapOf.values()].map(trendOf)
   const rssJudged = rssTrends.every((trend) => trend.judged)
   const worstGrowth = Math.max(...rssTrends.map((trend) => trend.last - trend.first))
   const total = [...counts.values()].reduce((sum, n) => sum + n, 0)
@@ -440,6 +472,10 @@ const main = async (): Promise<number> => {
   for (const [i, trend] of rssTrends.entries()) {
     say(
       `RSS${instances > 1 ? ` of gateway-${i + 1}` : ""} (MiB): ${trend.samples} samples, first fifth after warm-up ${trend.first.toFixed(1)}, last fifth ${trend.last.toFixed(1)}, slope ${trend.slope.toFixed(2)} MiB/min, max ${trend.max.toFixed(1)}`
+    )
+    const heap = heapTrends[i]!
+    say(
+      `  V8 heap in use (MiB): first fifth ${heap.first.toFixed(1)}, last fifth ${heap.last.toFixed(1)}, slope ${heap.slope.toFixed(2)} MiB/min, max ${heap.max.toFixed(1)}`
     )
   }
   if (restarted !== undefined) {
