@@ -51,6 +51,9 @@ const isRefusal = (cause: unknown): boolean => {
   return name === "ReplyError" && typeof message === "string" && /^(ERR|WRONGTYPE)\b/.test(message)
 }
 
+/** ioredis's rejection of a command that outlived `commandTimeout`. */
+const isTimeout = (cause: unknown): boolean => cause instanceof Error && cause.message === "Command timed out"
+
 /** The connection service. */
 export class RedisConnection extends Context.Tag("@ddn/auth/RedisConnection")<RedisConnection, Service>() {}
 
@@ -110,7 +113,9 @@ export const make = (options: Options): Effect.Effect<Service, never, Scope.Scop
       retryStrategy: (times: number) => Math.min(50 * times, 1_000)
     }
     const client = yield* Effect.acquireRelease(
-      Effect.sync(() => new Redis(Redacted.value(options.url).href, common)),
+      Effect.sync(
+        () => new Redis(Redacted.value(options.url).href, { ...common, commandTimeout: Duration.toMillis(timeout) })
+      ),
       (client) => Effect.sync(() => client.disconnect())
     )
     // The subscriber may queue its SUBSCRIBE until connected; it resubscribes after every reconnect.
@@ -127,11 +132,15 @@ export const make = (options: Options): Effect.Effect<Service, never, Scope.Scop
     const use = <A>(command: (client: Redis) => Promise<A>): Effect.Effect<A, RedisUnavailable> =>
       Effect.suspend(() => {
         if (client.status !== "ready") return Effect.fail(new RedisUnavailable({ reason: "Disconnected" }))
+        // The client's own `commandTimeout` bounds each command (a pipeline's too): an Effect timeout
+        // around the promise cost ≈ 190 µs of CPU per command here, against ≈ 25 µs for the command.
         return Effect.tryPromise({
           try: () => command(client),
-          catch: (cause) => new RedisUnavailable({ reason: isRefusal(cause) ? "Refused" : "CommandFailed" })
+          catch: (cause) =>
+            new RedisUnavailable({
+              reason: isTimeout(cause) ? "Timeout" : isRefusal(cause) ? "Refused" : "CommandFailed"
+            })
         }).pipe(
-          Effect.timeoutFail({ duration: timeout, onTimeout: () => new RedisUnavailable({ reason: "Timeout" }) }),
           // Redis refusing one command (a bad script or argument) says nothing about its health.
           Effect.tapError((error) => (error.reason === "Refused" ? Effect.void : SubscriptionRef.set(healthy, false)))
         )
