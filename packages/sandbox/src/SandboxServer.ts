@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from "node:http"
-import type { AddressInfo, Socket } from "node:net"
+import type { Socket } from "node:net"
 import * as Context from "effect/Context"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
@@ -8,6 +8,7 @@ import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
 import * as Faults from "./Faults.js"
 import { delay, isJson, readBody, send } from "./internal/http.js"
+import * as Listening from "./Listening.js"
 import * as RateLimit from "./RateLimit.js"
 import { defaults, type SandboxOptions } from "./SandboxOptions.js"
 import * as TokenAuthority from "./TokenAuthority.js"
@@ -173,9 +174,6 @@ const refreshTokenOf = (req: IncomingMessage, body: Buffer): Either.Either<strin
   const token = json.right.refreshToken
   return typeof token === "string" && token.length > 0 ? Either.right(token) : Either.left(invalidRequest.noToken)
 }
-
-const formatHost = (host: string): string =>
-  host === "0.0.0.0" ? "127.0.0.1" : host === "::" ? "[::1]" : host.includes(":") ? `[${host}]` : host
 
 /**
  * Starts a sandbox in this process. Defaults: {@link defaults} (an ephemeral port on 127.0.0.1, token
@@ -435,23 +433,16 @@ export const start = (options: Partial<SandboxOptions> = {}): Promise<RunningSan
     return stopping
   }
 
-  return new Promise((resolve, reject) => {
-    server.once("error", reject)
-    server.listen(port, host, () => {
-      server.off("error", reject)
-      const address = server.address() as AddressInfo
-      resolve({
-        url: `http://${formatHost(host)}:${address.port}`,
-        port: address.port,
-        authority,
-        delivery,
-        faults,
-        rateLimit,
-        stats,
-        stop
-      })
-    })
-  })
+  return Listening.listen(server, host, port).then(({ origin, port }) => ({
+    url: origin,
+    port,
+    authority,
+    delivery,
+    faults,
+    rateLimit,
+    stats,
+    stop
+  }))
 }
 
 /** The running sandbox as an Effect service. */

@@ -2,6 +2,8 @@
 export * as Faults from "./Faults.js"
 /** HS256 signing and verification of the sandbox's access tokens. */
 export * as Jwt from "./Jwt.js"
+/** Binding a `node:http` server and naming the URL it listens on (also the entry point `@ddn/sandbox/Listening`). */
+export * as Listening from "./Listening.js"
 /** DDN's global rate limit on the refresh endpoint (`SANDBOX_RATE_LIMIT_RPS`). */
 export * as RateLimit from "./RateLimit.js"
 /** The sandbox's settings, their defaults, and how the standalone server reads them from the environment. */
