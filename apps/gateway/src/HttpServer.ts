@@ -10,10 +10,10 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
 import { Readable } from "node:stream"
+import * as Listening from "@ddn/sandbox/Listening"
 import * as LogLevel from "effect/LogLevel"
 import type * as GatewayLogger from "./GatewayLogger.js"
 import * as Hardening from "./Hardening.js"
-import { listenOn } from "./internal/listening.js"
 import type * as Readiness from "./Readiness.js"
 import * as RequestLog from "./RequestLog.js"
 import type * as Tracing from "./Tracing.js"
@@ -295,7 +295,7 @@ export const listen = (options: Options): Promise<HttpServer> => {
     return closing
   }
 
-  return listenOn(server, options.host, options.port).then(({ origin, port }) => ({
+  return Listening.listen(server, options.host, options.port).then(({ origin, port }) => ({
     url: origin,
     port,
     inFlight: () => active.size,

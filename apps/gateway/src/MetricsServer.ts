@@ -8,7 +8,7 @@
  * @since 0.1.0
  */
 import { createServer, type ServerResponse } from "node:http"
-import { listenOn } from "./internal/listening.js"
+import * as Listening from "@ddn/sandbox/Listening"
 
 /** Where to listen and what to serve. */
 export interface Options {
@@ -70,7 +70,7 @@ export const listen = (options: Options): Promise<MetricsServer> => {
     return closing
   }
 
-  return listenOn(server, options.host, options.port).then(({ origin, port }) => ({
+  return Listening.listen(server, options.host, options.port).then(({ origin, port }) => ({
     url: `${origin}${path}`,
     port,
     close

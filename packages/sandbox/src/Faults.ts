@@ -1,3 +1,9 @@
+/**
+ * Scripted and probabilistic fault injection for the refresh endpoint: scripted faults (count-bound),
+ * outages (time-bound) and rates, decoded from untrusted JSON with Schema.
+ *
+ * @since 0.1.0
+ */
 import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
@@ -5,15 +11,29 @@ import * as Schema from "effect/Schema"
 /**
  * When a fault strikes: `before` the refresh is processed (the token stays unspent), or `after` it
  * (the token is spent and rotated, then the response is lost or fails). Default `before`.
+ *
+ * @since 0.1.0
+ * @category schemas
  */
 export const Phase = Schema.Literal("before", "after")
-/** @see {@link Phase} */
+
+/**
+ * What {@link Phase} decodes to.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type Phase = typeof Phase.Type
 
 const phase = Schema.optionalWith(Phase, { exact: true })
 const HttpStatus = Schema.Int.pipe(Schema.between(200, 599))
 
-/** Answer with `status` and a JSON error body; `retryAfter` (seconds) adds a `Retry-After` header. */
+/**
+ * Answer with `status` and a JSON error body; `retryAfter` (seconds) adds a `Retry-After` header.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
 export const StatusFault = Schema.Struct({
   type: Schema.Literal("status"),
   status: HttpStatus,
@@ -21,47 +41,92 @@ export const StatusFault = Schema.Struct({
   phase
 })
 
-/** Never answer: the socket stays open until the client gives up or the sandbox stops. */
+/**
+ * Never answer: the socket stays open until the client gives up or the sandbox stops.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
 export const HangFault = Schema.Struct({ type: Schema.Literal("hang"), phase })
 
-/** Destroy the socket (TCP reset) without a response. */
+/**
+ * Destroy the socket (TCP reset) without a response.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
 export const ResetFault = Schema.Struct({ type: Schema.Literal("reset"), phase })
 
-/** Answer 200 `application/json` with a body off the spec; default {@link malformedBodies}[0]. */
+/**
+ * Answer 200 `application/json` with a body off the spec; default {@link malformedBodies}[0].
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
 export const MalformedFault = Schema.Struct({
   type: Schema.Literal("malformed"),
   body: Schema.optionalWith(Schema.String, { exact: true }),
   phase
 })
 
-/** Wait `ms` milliseconds, then carry on as if nothing happened. */
+/**
+ * Wait `ms` milliseconds, then carry on as if nothing happened.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
 export const LatencyFault = Schema.Struct({
   type: Schema.Literal("latency"),
   ms: Schema.NonNegativeInt,
   phase
 })
 
-/** One scripted fault for the refresh endpoint. */
+/**
+ * One scripted fault for the refresh endpoint.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
 export const Fault = Schema.Union(StatusFault, HangFault, ResetFault, MalformedFault, LatencyFault)
-/** @see {@link Fault} */
+
+/**
+ * What {@link Fault} decodes to.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type Fault = typeof Fault.Type
 
 /**
  * DDN down for a while: every refresh request gets `fault` (e.g. `{type: "status", status: 503}` or
  * `{type: "hang"}`) for `ms` milliseconds from when the outage starts, or until it is ended when `ms`
  * is absent. An outage takes precedence over scripted faults and rates.
+ *
+ * @since 0.1.0
+ * @category schemas
  */
 export const Outage = Schema.Struct({
   fault: Fault,
   ms: Schema.optionalWith(Schema.Int.pipe(Schema.positive()), { exact: true })
 })
-/** @see {@link Outage} */
+
+/**
+ * What {@link Outage} decodes to.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type Outage = typeof Outage.Type
 
 const Rate = Schema.Number.pipe(Schema.between(0, 1))
 const optionalRate = Schema.optionalWith(Rate, { exact: true })
 
-/** A latency drawn uniformly from `min` to `max` milliseconds. */
+/**
+ * A latency drawn uniformly from `min` to `max` milliseconds.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
 export const LatencyRange = Schema.Struct({ min: Schema.NonNegativeInt, max: Schema.NonNegativeInt }).pipe(
   Schema.filter((range) => range.min <= range.max || "latencyMs.min must not exceed latencyMs.max")
 )
@@ -81,7 +146,12 @@ const RateFields = Schema.Struct({
   seed: Schema.optionalWith(Schema.Int, { exact: true })
 })
 
-/** The probability that some fault strikes a request under these rates. */
+/**
+ * The probability that some fault strikes a request under these rates.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const totalRate = (rates: typeof RateFields.Type): number =>
   (rates.rateLimitRate ?? 0) +
   (rates.hangRate ?? 0) +
@@ -96,14 +166,28 @@ export const totalRate = (rates: typeof RateFields.Type): number =>
  * `resetRate`, `malformedRate`. The rates must add up to at most 1. A struck fault lands after the
  * refresh was processed with probability `afterPhaseRate` (default 0). `seed` makes the draws
  * repeatable. Everything defaults to off.
+ *
+ * @since 0.1.0
+ * @category schemas
  */
 export const FaultRates = RateFields.pipe(
   Schema.filter((rates) => totalRate(rates) <= 1 + 1e-9 || "the fault rates must add up to at most 1")
 )
-/** @see {@link FaultRates} */
+
+/**
+ * What {@link FaultRates} decodes to.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type FaultRates = typeof FaultRates.Type
 
-/** The bodies a malformed fault sends: truncated JSON, HTML, snake_case fields, wrong types, empty. */
+/**
+ * The bodies a malformed fault sends: truncated JSON, HTML, snake_case fields, wrong types, empty.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const malformedBodies: ReadonlyArray<string> = [
   '{"accessToken":"eyJhbGciOiJIUzI1NiJ9.',
   "<html><body><h1>502 Bad Gateway</h1></body></html>",
@@ -112,16 +196,31 @@ export const malformedBodies: ReadonlyArray<string> = [
   ""
 ]
 
-/** What to do to one refresh request: wait `latencyMs` first, then apply `fault` if any. */
+/**
+ * What to do to one refresh request: wait `latencyMs` first, then apply `fault` if any.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Draw {
   readonly latencyMs: number
   readonly fault: Fault | undefined
 }
 
-/** The draw of a request that no fault touches; compare by identity for the fast path. */
+/**
+ * The draw of a request that no fault touches; compare by identity for the fast path.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const none: Draw = { latencyMs: 0, fault: undefined }
 
-/** How many faults struck so far, by kind; `status` is keyed by status code. */
+/**
+ * How many faults struck so far, by kind; `status` is keyed by status code.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Injected {
   readonly latency: number
   readonly hang: number
@@ -130,7 +229,12 @@ export interface Injected {
   readonly status: Readonly<Record<string, number>>
 }
 
-/** An outage under way, from {@link Faults.outage}. */
+/**
+ * An outage under way, from {@link Faults.outage}.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface OutageState {
   readonly fault: Fault
   /** Milliseconds until it ends by itself; `undefined` when it lasts until ended. */
@@ -140,6 +244,9 @@ export interface OutageState {
 /**
  * Fault injection for the refresh endpoint: an outage (time-bound) takes precedence over a scripted
  * queue (count-bound), which takes precedence over rates.
+ *
+ * @since 0.1.0
+ * @category models
  */
 export interface Faults {
   /** Queues `fault` for the next `times` refresh requests (default 1), after those already queued. */
@@ -162,7 +269,12 @@ export interface Faults {
   readonly injected: () => Injected
 }
 
-/** A small, fast, seedable generator (mulberry32) returning numbers in [0, 1). */
+/**
+ * A small, fast, seedable generator (mulberry32) returning numbers in [0, 1).
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const prng = (seed: number): (() => number) => {
   let state = seed >>> 0
   return () => {
@@ -181,15 +293,30 @@ const formatError = (error: ParseResult.ParseError): string =>
 
 const strict = { onExcessProperty: "error" } as const
 
-/** Decodes an untrusted value (e.g. a JSON body) as a {@link Fault}, or explains why not. Unknown fields are errors. */
+/**
+ * Decodes an untrusted value (e.g. a JSON body) as a {@link Fault}, or explains why not. Unknown fields are errors.
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
 export const decodeFault = (u: unknown): Either.Either<Fault, string> =>
   Either.mapLeft(Schema.decodeUnknownEither(Fault, strict)(u), formatError)
 
-/** Decodes an untrusted value as an {@link Outage}, or explains why not. Unknown fields are errors. */
+/**
+ * Decodes an untrusted value as an {@link Outage}, or explains why not. Unknown fields are errors.
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
 export const decodeOutage = (u: unknown): Either.Either<Outage, string> =>
   Either.mapLeft(Schema.decodeUnknownEither(Outage, strict)(u), formatError)
 
-/** Decodes an untrusted value as {@link FaultRates}, or explains why not. Unknown fields are errors. */
+/**
+ * Decodes an untrusted value as {@link FaultRates}, or explains why not. Unknown fields are errors.
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
 export const decodeRates = (u: unknown): Either.Either<FaultRates, string> =>
   Either.mapLeft(Schema.decodeUnknownEither(FaultRates, strict)(u), formatError)
 
@@ -230,7 +357,12 @@ const compile = (rates: FaultRates): Compiled | undefined => {
   }
 }
 
-/** Makes a fault injector with the given rates (default: none); `now` times outages (default `Date.now`). */
+/**
+ * Makes a fault injector with the given rates (default: none); `now` times outages (default `Date.now`).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const make = (rates: FaultRates = {}, now: () => number = Date.now): Faults => {
   let compiled = compile(orThrow(decodeRates(rates)))
   let queue: Array<{ readonly fault: Fault; remaining: number }> = []

@@ -1,9 +1,24 @@
+/**
+ * HS256 signing and verification of the sandbox's access tokens.
+ *
+ * @since 0.1.0
+ */
 import { createHmac, createSecretKey, type KeyObject, timingSafeEqual } from "node:crypto"
 
-/** The `iss` claim of every token the sandbox signs. */
+/**
+ * The `iss` claim of every token the sandbox signs.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const issuer = "ddn-sandbox"
 
-/** The claims of a sandbox access token. Times are in seconds since the epoch. */
+/**
+ * The claims of a sandbox access token. Times are in seconds since the epoch.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Claims {
   readonly iss: string
   readonly sub: string
@@ -12,18 +27,38 @@ export interface Claims {
   readonly jti: string
 }
 
-/** Why a token failed verification. `malformed` also covers a wrong algorithm or issuer. */
+/**
+ * Why a token failed verification. `malformed` also covers a wrong algorithm or issuer.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type InvalidReason = "malformed" | "bad_signature" | "expired"
 
-/** The outcome of {@link verify}. */
+/**
+ * The outcome of {@link verify}.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type Verification =
   | { readonly _tag: "Valid"; readonly claims: Claims }
   | { readonly _tag: "Invalid"; readonly reason: InvalidReason }
 
-/** An HMAC key, made once with {@link key} and reused for every sign and verify. */
+/**
+ * An HMAC key, made once with {@link key} and reused for every sign and verify.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type Key = KeyObject
 
-/** Turns a shared secret into an HS256 key. */
+/**
+ * Turns a shared secret into an HS256 key.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const key = (secret: string | Uint8Array): Key =>
   createSecretKey(typeof secret === "string" ? Buffer.from(secret) : secret)
 
@@ -32,7 +67,12 @@ const header = Buffer.from(JSON.stringify({ alg: "HS256", typ: "JWT" })).toStrin
 const signature = (signingInput: string, secret: Key): Buffer =>
   createHmac("sha256", secret).update(signingInput).digest()
 
-/** Signs the claims as a compact HS256 JWT. */
+/**
+ * Signs the claims as a compact HS256 JWT.
+ *
+ * @since 0.1.0
+ * @category signing
+ */
 export const sign = (claims: Claims, secret: Key): string => {
   const signingInput = `${header}.${Buffer.from(JSON.stringify(claims)).toString("base64url")}`
   return `${signingInput}.${signature(signingInput, secret).toString("base64url")}`
@@ -63,6 +103,9 @@ const isClaims = (u: unknown): u is Claims => {
 /**
  * Checks an HS256 JWT: the header must name HS256, the signature must match (compared in constant
  * time), the claims must be the sandbox's, and `exp` must lie after `nowMs`.
+ *
+ * @since 0.1.0
+ * @category signing
  */
 export const verify = (token: string, secret: Key, nowMs: number): Verification => {
   const parts = token.split(".")

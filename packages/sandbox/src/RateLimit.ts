@@ -3,9 +3,16 @@
  * at most `requestsPerSecond` refresh requests in each second of the clock (fixed one-second
  * windows), whoever sends them; the rest are answered 429 with `Retry-After` (whole seconds until the
  * window ends, at least 1) before the token is looked at. 0 turns it off (the default).
+ *
+ * @since 0.1.0
  */
 
-/** A rate limit; see the module documentation. */
+/**
+ * A rate limit; see the module documentation.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface RateLimit {
   /**
    * Counts one request against this second's budget: `undefined` when it may proceed, else the
@@ -27,7 +34,12 @@ const check = (requestsPerSecond: number): number => {
   return requestsPerSecond
 }
 
-/** Makes a rate limit of `requestsPerSecond` (0: off) on the clock `now` (milliseconds since the epoch). */
+/**
+ * Makes a rate limit of `requestsPerSecond` (0: off) on the clock `now` (milliseconds since the epoch).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const make = (requestsPerSecond: number, now: () => number = Date.now): RateLimit => {
   let limit = check(requestsPerSecond)
   let second = Number.NaN

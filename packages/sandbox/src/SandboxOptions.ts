@@ -1,8 +1,18 @@
+/**
+ * The sandbox's settings, their defaults, and how the standalone server reads them from the environment.
+ *
+ * @since 0.1.0
+ */
 import * as Either from "effect/Either"
 import * as Faults from "./Faults.js"
 import * as TokenAuthority from "./TokenAuthority.js"
 
-/** Everything a sandbox can be told: where to listen, token lifetimes, reuse handling and fault rates. */
+/**
+ * Everything a sandbox can be told: where to listen, token lifetimes, reuse handling and fault rates.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface SandboxOptions extends TokenAuthority.Options {
   /** TCP port; 0 picks a free one. */
   readonly port: number
@@ -14,7 +24,12 @@ export interface SandboxOptions extends TokenAuthority.Options {
   readonly rateLimitRps: number
 }
 
-/** In-process defaults: {@link TokenAuthority.defaults}, an ephemeral port on 127.0.0.1, no faults, no rate limit. */
+/**
+ * In-process defaults: {@link TokenAuthority.defaults}, an ephemeral port on 127.0.0.1, no faults, no rate limit.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const defaults: SandboxOptions = {
   ...TokenAuthority.defaults,
   port: 0,
@@ -23,10 +38,20 @@ export const defaults: SandboxOptions = {
   rateLimitRps: 0
 }
 
-/** The port of the standalone server when `PORT` is unset. */
+/**
+ * The port of the standalone server when `PORT` is unset.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const defaultStandalonePort = 4010
 
-/** The environment as `process.env` has it. */
+/**
+ * The environment as `process.env` has it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type Env = Readonly<Record<string, string | undefined>>
 
 class InvalidVariable {
@@ -78,6 +103,9 @@ const rateVariable = /^SANDBOX_(ERROR_RATE_\d+|RATE_LIMIT_RATE|HANG_RATE|RESET_R
  * `SANDBOX_MALFORMED_RATE`, `SANDBOX_AFTER_PHASE_RATE`, `SANDBOX_SEED`, `SANDBOX_RATE_LIMIT_RPS`.
  *
  * Returns the options, or one line naming the first bad variable.
+ *
+ * @since 0.1.0
+ * @category constructors
  */
 export const fromEnv = (env: Env): Either.Either<SandboxOptions, string> => {
   const read = <A>(name: string, parse: (name: string, raw: string) => A): A | undefined => {

@@ -1,7 +1,17 @@
+/**
+ * The in-memory token state machine: sessions, rotation of single-use refresh tokens, reuse detection.
+ *
+ * @since 0.1.0
+ */
 import { randomBytes, randomUUID } from "node:crypto"
 import * as Jwt from "./Jwt.js"
 
-/** Settings of a {@link TokenAuthority}; see {@link defaults}. */
+/**
+ * Settings of a {@link TokenAuthority}; see {@link defaults}.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Options {
   /** Lifetime of an access token, in seconds. */
   readonly accessTokenTtlSeconds: number
@@ -20,6 +30,9 @@ export interface Options {
 /**
  * Defaults: access tokens live 3600 s, refresh tokens 30 days, no reuse interval, the 100 most
  * recent spent tokens of each session are remembered, `Date.now` as the clock.
+ *
+ * @since 0.1.0
+ * @category constants
  */
 export const defaults: Options = {
   accessTokenTtlSeconds: 3600,
@@ -29,7 +42,12 @@ export const defaults: Options = {
   now: Date.now
 }
 
-/** A token pair, exactly the body of a 200 from `POST /gateway/auth/refresh`. */
+/**
+ * A token pair, exactly the body of a 200 from `POST /gateway/auth/refresh`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Grant {
   readonly accessToken: string
   readonly refreshToken: string
@@ -37,10 +55,20 @@ export interface Grant {
   readonly tokenType: "Bearer"
 }
 
-/** Why a refresh token was turned down. */
+/**
+ * Why a refresh token was turned down.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type RejectionReason = "unknown" | "expired" | "revoked" | "reused"
 
-/** The outcome of {@link TokenAuthority.refresh}. */
+/**
+ * The outcome of {@link TokenAuthority.refresh}.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type RefreshResult =
   | {
       readonly _tag: "Granted"
@@ -53,6 +81,9 @@ export type RefreshResult =
 /**
  * Where a refresh token stands, from {@link TokenAuthority.inspect}: `unknown` (never issued, or
  * forgotten), `revoked` (its session was revoked), `expired`, `spent` (already rotated) or `live`.
+ *
+ * @since 0.1.0
+ * @category models
  */
 export interface TokenStatus {
   readonly state: "unknown" | "revoked" | "expired" | "spent" | "live"
@@ -60,7 +91,12 @@ export interface TokenStatus {
   readonly spent: boolean
 }
 
-/** The outcome of {@link TokenAuthority.verifyAccessToken}. */
+/**
+ * The outcome of {@link TokenAuthority.verifyAccessToken}.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type AccessTokenResult =
   | { readonly _tag: "Valid"; readonly subject: string }
   | { readonly _tag: "Invalid"; readonly reason: Jwt.InvalidReason }
@@ -68,6 +104,9 @@ export type AccessTokenResult =
 /**
  * The sandbox's token state machine: mints sessions, rotates single-use refresh tokens, detects reuse
  * and verifies access tokens. Pure in-memory, synchronous, time read only through `options.now`.
+ *
+ * @since 0.1.0
+ * @category models
  */
 export interface TokenAuthority {
   readonly options: Options
@@ -120,6 +159,9 @@ const validate = (options: Options): void => {
  * costs only what it removes. Each session also remembers at most `reuseDetectionDepth` of its spent
  * tokens. A forgotten token is rejected as `unknown`: reusing it is still refused, it just no longer
  * revokes its session.
+ *
+ * @since 0.1.0
+ * @category constructors
  */
 export const make = (overrides: Partial<Options> = {}): TokenAuthority => {
   const options: Options = { ...defaults, ...overrides }

@@ -91,31 +91,29 @@ describe("SandboxOptions", () => {
     expect(options({ SANDBOX_LATENCY_MS: "75" }).faults).toEqual({ latencyMs: 75 })
   })
 
-  it.each([
-    ["PORT", "abc"],
-    ["PORT", "65536"],
-    ["PORT", "-1"],
-    ["PORT", "80.5"],
-    ["SANDBOX_ACCESS_TOKEN_TTL_S", "0"],
-    ["SANDBOX_REFRESH_TOKEN_TTL_S", "1e3"],
-    ["SANDBOX_REUSE_INTERVAL_MS", "-5"],
-    ["SANDBOX_REUSE_DETECTION_DEPTH", "0"],
-    ["SANDBOX_LATENCY_MS", "fast"],
-    ["SANDBOX_LATENCY_MS", "200-20"],
-    ["SANDBOX_ERROR_RATE_503", "1.5"],
-    ["SANDBOX_ERROR_RATE_503", "10%"],
-    ["SANDBOX_ERROR_RATE_200", "0.1"],
-    ["SANDBOX_ERROR_RATE_ABC", "0.1"],
-    ["SANDBOX_RATE_LIMIT_RATE", "-0.1"],
-    ["SANDBOX_RETRY_AFTER_S", "soon"],
-    ["SANDBOX_HANG_RATE", "2"],
-    ["SANDBOX_RESET_RATE", "x"],
-    ["SANDBOX_MALFORMED_RATE", "NaN"],
-    ["SANDBOX_AFTER_PHASE_RATE", "1.01"],
-    ["SANDBOX_SEED", "0x10"],
-    ["SANDBOX_RATE_LIMIT_RPS", "-1"],
-    ["SANDBOX_RATE_LIMIT_RPS", "fast"]
-  ])("refuses %s=%s with one line naming it", (name, value) => {
+  const refused: Record<string, ReadonlyArray<string>> = {
+    PORT: ["abc", "65536", "-1", "80.5"],
+    SANDBOX_ACCESS_TOKEN_TTL_S: ["0"],
+    SANDBOX_REFRESH_TOKEN_TTL_S: ["1e3"],
+    SANDBOX_REUSE_INTERVAL_MS: ["-5"],
+    SANDBOX_REUSE_DETECTION_DEPTH: ["0"],
+    SANDBOX_LATENCY_MS: ["fast", "200-20"],
+    SANDBOX_ERROR_RATE_503: ["1.5", "10%"],
+    SANDBOX_ERROR_RATE_200: ["0.1"],
+    SANDBOX_ERROR_RATE_ABC: ["0.1"],
+    SANDBOX_RATE_LIMIT_RATE: ["-0.1"],
+    SANDBOX_RETRY_AFTER_S: ["soon"],
+    SANDBOX_HANG_RATE: ["2"],
+    SANDBOX_RESET_RATE: ["x"],
+    SANDBOX_MALFORMED_RATE: ["NaN"],
+    SANDBOX_AFTER_PHASE_RATE: ["1.01"],
+    SANDBOX_SEED: ["0x10"],
+    SANDBOX_RATE_LIMIT_RPS: ["-1", "fast"]
+  }
+
+  const refusals = Object.entries(refused).flatMap(([name, values]) => values.map((value) => [name, value]))
+
+  it.each(refusals)("refuses %s=%s with one line naming it", (name, value) => {
     const line = error({ [name]: value })
     expect(line).toContain(name)
     expect(line).not.toContain("\n")

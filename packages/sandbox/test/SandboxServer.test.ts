@@ -84,30 +84,29 @@ describe("SandboxServer routes", () => {
     expect(reply.status).toBe(200)
   })
 
-  it.each([
-    ["body not JSON", "application/json", "{"],
-    ["empty body", "application/json", ""],
-    ["a JSON array", "application/json", "[]"],
-    ["a JSON string", "application/json", '"token"'],
-    ["JSON null", "application/json", "null"],
-    ["no refreshToken", "application/json", "{}"],
-    ["a numeric refreshToken", "application/json", '{"refreshToken":42}'],
-    ["an empty refreshToken", "application/json", '{"refreshToken":""}'],
-    ["text/plain", "text/plain", '{"refreshToken":"TOKEN"}'],
-    ["a form", "application/x-www-form-urlencoded", "refreshToken=TOKEN"],
-    ["no content type", undefined, '{"refreshToken":"TOKEN"}']
-  ])("answers 400 invalid_request to %s, without spending or echoing the token", async (_, contentType, body) => {
-    const { refreshToken } = mint()
-    const reply = await send(at("/gateway/auth/refresh"), {
-      method: "POST",
-      headers: contentType === undefined ? {} : { "content-type": contentType },
-      body: body.replace("TOKEN", refreshToken)
-    })
-    expect(reply.status).toBe(400)
-    expect(reply.json()).toEqual({ error: "invalid_request", message: expect.any(String) })
-    expect(reply.text).not.toContain(refreshToken)
-    expect((await refreshAt(refreshToken)).status).toBe(200)
-  })
+  const refusedBodies: Record<string, ReadonlyArray<string>> = {
+    "application/json": ["{", "", "[]", '"token"', "null", "{}", '{"refreshToken":42}', '{"refreshToken":""}'],
+    "text/plain": ['{"refreshToken":"TOKEN"}'],
+    "application/x-www-form-urlencoded": ["refreshToken=TOKEN"],
+    "no content type": ['{"refreshToken":"TOKEN"}']
+  }
+  const badRequests = Object.entries(refusedBodies).flatMap(([type, bodies]) => bodies.map((body) => [type, body]))
+
+  it.each(badRequests)(
+    "answers 400 invalid_request to %s %j, without spending or echoing the token",
+    async (type, body) => {
+      const { refreshToken } = mint()
+      const reply = await send(at("/gateway/auth/refresh"), {
+        method: "POST",
+        headers: type === "no content type" ? {} : { "content-type": type },
+        body: body.replace("TOKEN", refreshToken)
+      })
+      expect(reply.status).toBe(400)
+      expect(reply.json()).toEqual({ error: "invalid_request", message: expect.any(String) })
+      expect(reply.text).not.toContain(refreshToken)
+      expect((await refreshAt(refreshToken)).status).toBe(200)
+    }
+  )
 
   it("answers 401 invalid_grant to unknown, reused, revoked and expired tokens, never echoing them", async () => {
     const unknown = "a".repeat(43)
@@ -203,19 +202,24 @@ describe("SandboxServer routes", () => {
     }
   })
 
-  it.each([
-    ["GET", "/gateway/auth/refresh", "POST"],
-    ["PUT", "/gateway/auth/refresh", "POST"],
-    ["GET", "/sandbox/sessions", "POST"],
-    ["POST", "/sandbox/whoami", "GET"],
-    ["POST", "/sandbox/stats", "GET"],
-    ["GET", "/sandbox/inspect", "POST"],
-    ["GET", "/sandbox/faults", "POST, DELETE"],
-    ["DELETE", "/healthz", "GET"]
-  ])("answers 405 to %s %s, allowing %s", async (method, path, allow) => {
-    const reply = await send(at(path), { method })
-    expect(reply.status).toBe(405)
-    expect(reply.headers.allow).toBe(allow)
+  const allowed: Record<string, string> = {
+    "/gateway/auth/refresh": "POST",
+    "/sandbox/whoami": "GET",
+    "/sandbox/sessions": "POST",
+    "/sandbox/inspect": "POST",
+    "/sandbox/stats": "GET",
+    "/sandbox/faults": "POST, DELETE",
+    "/sandbox/rate-limit": "POST",
+    "/healthz": "GET"
+  }
+
+  it.each(Object.entries(allowed))("answers 405 to other methods on %s, allowing %s", async (path, allow) => {
+    const others = ["GET", "POST", "PUT", "DELETE", "PATCH"].filter((method) => !allow.split(", ").includes(method))
+    for (const method of others) {
+      const reply = await send(at(path), { method })
+      expect(reply.status, `${method} ${path}`).toBe(405)
+      expect(reply.headers.allow).toBe(allow)
+    }
   })
 
   it("ignores a query string when routing", async () => {
