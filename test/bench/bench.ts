@@ -25,13 +25,14 @@
  */
 import { execFile, execFileSync } from "node:child_process"
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
-import { Agent, request } from "node:http"
+import { Agent } from "node:http"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import * as OtlpReceiver from "../support/OtlpReceiver.js"
 import { startRedis } from "../support/RedisServer.js"
 import type { Comparison, SideRound } from "./core-vs-fetch.js"
+import * as Endpoints from "./internal/Endpoints.js"
 import * as Load from "./internal/Load.js"
 import * as Machine from "./internal/Machine.js"
 import * as Options from "./internal/Options.js"
@@ -113,15 +114,9 @@ const fromCore = (label: string, sideRounds: ReadonlyArray<SideRound>): Report.S
     sideRounds.map((round) => ({ ...round, ranOut: false }))
   )
 
-const sandboxStats = async (sandboxUrl: string) =>
-  (await (await fetch(`${sandboxUrl}/sandbox/stats`)).json()) as { readonly refreshRequests: number }
-
 /** A counter's value from the gateway's Prometheus text (its own listener). */
-const counter = async (gateway: Processes.ServedGateway, name: string): Promise<number> => {
-  const text = await (await fetch(gateway.metricsUrl!)).text()
-  const match = new RegExp(`^${name} (\\S+)$`, "m").exec(text)
-  return match === null ? Number.NaN : Number(match[1])
-}
+const counter = async (gateway: Processes.ServedGateway, name: string): Promise<number> =>
+  Endpoints.counter(await Endpoints.metrics(gateway.metricsUrl!), name)
 
 /** A round of autocannon against `side`, with the CPU its process and the sandbox spent meanwhile. */
 const loadRound = async (
@@ -321,19 +316,6 @@ const coreVsFetch = async (sandbox: Processes.Served) => {
   return { core, fetch: plain, ratio: core.rps / plain.rps }
 }
 
-/** One `refreshToken` mutation; resolves with the status and body. */
-const mutate = (agent: Agent, graphqlUrl: string, token: string) =>
-  new Promise<{ readonly status: number; readonly body: string }>((resolve, reject) => {
-    const req = request(graphqlUrl, { method: "POST", agent, headers: Load.refreshHeaders }, (res) => {
-      const chunks: Array<Buffer> = []
-      res.on("data", (chunk: Buffer) => chunks.push(chunk))
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }))
-      res.on("error", reject)
-    })
-    req.on("error", reject)
-    req.end(Load.refreshBody(token))
-  })
-
 /** The new refresh token of a `TokenPair` answer, if it is one. */
 const pairOf = (body: string): string | undefined => {
   try {
@@ -349,25 +331,21 @@ const pairOf = (body: string): string | undefined => {
 const singleFlight = async (sandbox: Processes.Served, gateway: Processes.ServedGateway) => {
   const requests = 1000
   const [token] = await Load.mintTokens(sandbox.url, 1)
-  const before = (await sandboxStats(sandbox.url)).refreshRequests
+  const before = (await Endpoints.sandboxStats(sandbox.url)).refreshRequests
   const coalescedBefore = await counter(gateway, "ddn_refresh_coalesced_total")
   const reusedBefore = await counter(gateway, "ddn_refresh_reused_total")
-  await fetch(`${sandbox.url}/sandbox/faults`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ type: "latency", ms: 1000 })
-  })
+  await Endpoints.injectFault(sandbox.url, { type: "latency", ms: 1000 })
   const agent = new Agent({ keepAlive: true, maxSockets: requests })
   const answers = await Promise.all(
-    Array.from({ length: requests }, () =>
-      mutate(agent, `${gateway.url}/graphql`, token!).catch(() => ({ status: 0, body: "" }))
-    )
+    Array.from({ length: requests }, () => Load.send({ url: `${gateway.url}/graphql`, token: token!, agent }))
   )
   agent.destroy()
-  const pairs = answers.map((answer) => pairOf(answer.body)).filter((pair) => pair !== undefined)
+  const pairs = answers
+    .map((answer) => (answer._tag === "Answered" ? pairOf(answer.body) : undefined))
+    .filter((pair) => pair !== undefined)
   return {
     requests,
-    upstreamCalls: (await sandboxStats(sandbox.url)).refreshRequests - before,
+    upstreamCalls: (await Endpoints.sandboxStats(sandbox.url)).refreshRequests - before,
     tokenPairs: pairs.length,
     distinctPairs: new Set(pairs).size,
     coalesced: (await counter(gateway, "ddn_refresh_coalesced_total")) - coalescedBefore,
@@ -623,11 +601,4 @@ const main = async (): Promise<number> => {
   return targets.every((target) => !target.judged || target.pass) ? 0 : 1
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`)
-    Processes.killAll()
-    process.exit(1)
-  }
-)
+Processes.runMain(main)

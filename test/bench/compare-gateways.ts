@@ -98,10 +98,7 @@ const main = async () => {
   )
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`)
-    process.exit(1)
-  }
-)
+Processes.runMain(async () => {
+  await main()
+  return 0
+})

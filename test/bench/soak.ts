@@ -42,11 +42,13 @@
  *
  *   pnpm soak [--smoke] [--seconds 300] [--users 40] [--seed 7] [--abuse-seconds 60] [--outage-seconds 60] [--instances 1]
  */
-import { Agent, request } from "node:http"
+import { Agent } from "node:http"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { type RedisServer, startRedis } from "../support/RedisServer.js"
 import * as Abuse from "./internal/Abuse.js"
+import { between, sleep } from "./internal/Answers.js"
+import * as Endpoints from "./internal/Endpoints.js"
 import * as Load from "./internal/Load.js"
 import * as Machine from "./internal/Machine.js"
 import * as Options from "./internal/Options.js"
@@ -160,14 +162,12 @@ const examples: Array<string> = []
 const chains = { started: 0, refreshed: 0, endedByUpstream: 0, lost: 0, divergent: 0, wrongMapping: 0 }
 const pairsByToken = new Map<string, string>()
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-const between = (min: number, max: number) => min + Math.random() * (max - min)
-
-/** A socket error as an answer, saying its code, its phase and whether the socket was a reused keep-alive one. */
-const transportError = (error: NodeJS.ErrnoException, reused: boolean, phase: string, atSeconds: number): Answer => ({
-  outcome: "transport_error",
-  detail: `${error.code ?? error.name} in the ${phase}, on a ${reused ? "reused keep-alive" : "new"} socket, at ${atSeconds.toFixed(1)} s`
-})
+/** The outcome of a request that got no answer. */
+const unanswered = {
+  TimedOut: "client_timeout",
+  Aborted: "aborted_by_client",
+  TransportError: "transport_error"
+} as const satisfies Record<Exclude<Load.Sent["_tag"], "Answered">, Outcome>
 
 /** Reads a gateway answer into an outcome. */
 const classify = (status: number, body: string): Answer => {
@@ -234,49 +234,21 @@ const main = async (): Promise<number> => {
   /** The instance a request goes to: a random one, as a load balancer would spread them. */
   const anyGraphqlUrl = () => `${gateways[Math.floor(Math.random() * gateways.length)]!.url}/graphql`
 
-  const refresh = (token: string, abortAfterMs?: number): Promise<Answer> =>
-    new Promise((resolve) => {
-      const controller = new AbortController()
-      let settled = false
-      const settle = (answer: Answer) => {
-        if (settled) return
-        settled = true
-        clearTimeout(timeout)
-        if (abortTimer !== undefined) clearTimeout(abortTimer)
-        count(answer.outcome)
-        if (failures.has(answer.outcome) && examples.length < 10) {
-          examples.push(answer.detail === undefined ? answer.outcome : `${answer.outcome} (${answer.detail})`)
-        }
-        resolve(answer)
-      }
-      const timeout = setTimeout(() => {
-        settle({ outcome: "client_timeout" })
-        controller.abort()
-      }, clientTimeoutMs)
-      const abortTimer =
-        abortAfterMs === undefined
-          ? undefined
-          : setTimeout(() => {
-              settle({ outcome: "aborted_by_client" })
-              controller.abort()
-            }, abortAfterMs)
-      const req = request(
-        anyGraphqlUrl(),
-        { method: "POST", agent, headers: Load.refreshHeaders, signal: controller.signal },
-        (res) => {
-          const chunks: Array<Buffer> = []
-          res.on("data", (chunk: Buffer) => chunks.push(chunk))
-          res.on("end", () => settle(classify(res.statusCode ?? 0, Buffer.concat(chunks).toString("utf8"))))
-          res.on("error", (error) =>
-            settle(transportError(error, req.reusedSocket, "response", (Date.now() - startedAt) / 1000))
-          )
-        }
-      )
-      req.on("error", (error) =>
-        settle(transportError(error, req.reusedSocket, "request", (Date.now() - startedAt) / 1000))
-      )
-      req.end(Load.refreshBody(token))
-    })
+  /** One refresh as a simulated user sends it, to any instance; counted by outcome. */
+  const refresh = async (token: string, abortAfterMs?: number): Promise<Answer> => {
+    const sent = await Load.send({ url: anyGraphqlUrl(), token, agent, timeoutMs: clientTimeoutMs, abortAfterMs })
+    const answer: Answer =
+      sent._tag === "Answered"
+        ? classify(sent.status, sent.body)
+        : sent._tag === "TransportError"
+          ? { outcome: "transport_error", detail: `${sent.detail}, at ${((Date.now() - startedAt) / 1000).toFixed(1)} s` }
+          : { outcome: unanswered[sent._tag] }
+    count(answer.outcome)
+    if (failures.has(answer.outcome) && examples.length < 10) {
+      examples.push(answer.detail === undefined ? answer.outcome : `${answer.outcome} (${answer.detail})`)
+    }
+    return answer
+  }
 
   const login = async () => {
     chains.started += 1
@@ -290,15 +262,6 @@ const main = async (): Promise<number> => {
     if (earlier !== undefined && earlier !== pair) chains.divergent += 1
     pairsByToken.set(token, pair)
   }
-
-  const inspect = async (token: string) =>
-    (await (
-      await fetch(`${sandbox.url}/sandbox/inspect`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ refreshToken: token })
-      })
-    ).json()) as { readonly state: string; readonly rotation: "none" | "delivered" | "lost" }
 
   /** When each session was lost (seconds into the run) and how its last answers read, for the summary. */
   const lostAt: Array<string> = []
@@ -343,7 +306,7 @@ const main = async (): Promise<number> => {
         continue
       }
       if (answers.some((answer) => answer.outcome.startsWith("rejected"))) {
-        const { rotation } = await inspect(token)
+        const { rotation } = await Endpoints.inspect(sandbox.url, token)
         if (rotation === "lost") chains.endedByUpstream += 1
         else loseSession(answers)
         token = await login()
@@ -386,13 +349,7 @@ const main = async (): Promise<number> => {
     )
   }, 15_000)
 
-  const coordinationOf = async (gateway: Processes.Served) => {
-    try {
-      return ((await (await fetch(`${gateway.url}/readyz`)).json()) as { coordination?: string }).coordination
-    } catch {
-      return undefined
-    }
-  }
+  const coordinationOf = (gateway: Processes.Served) => Endpoints.coordination(gateway.url)
   /** The Redis restart: killed 40 % into the run, started again a second later; what the instances said meanwhile. */
   const restart =
     redis === undefined
@@ -419,8 +376,8 @@ const main = async (): Promise<number> => {
   agent.destroy()
 
   const alive = gateways.every((gateway) => gateway.alive())
-  const stats = (await (await fetch(`${sandbox.url}/sandbox/stats`)).json()) as Record<string, unknown>
-  const metricTexts = await Promise.all(gateways.map(async (gateway) => (await fetch(gateway.metricsUrl!)).text()))
+  const stats = await Endpoints.sandboxStats(sandbox.url)
+  const metricTexts = await Promise.all(gateways.map((gateway) => Endpoints.metrics(gateway.metricsUrl!)))
   const finalCoordination = await Promise.all(gateways.map(coordinationOf))
   const exitCodes = await Promise.all(gateways.map((gateway) => gateway.stop()))
   await sandbox.stop()
@@ -447,11 +404,7 @@ const main = async (): Promise<number> => {
   const total = [...counts.values()].reduce((sum, n) => sum + n, 0)
   const failed = [...counts].filter(([outcome]) => failures.has(outcome)).reduce((sum, [, n]) => sum + n, 0)
   /** A counter summed over the instances. */
-  const counter = (name: string) =>
-    metricTexts.reduce(
-      (sum, text) => sum + Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1] ?? Number.NaN),
-      0
-    )
+  const counter = (name: string) => metricTexts.reduce((sum, text) => sum + Endpoints.counter(text, name), 0)
 
   const lines: Array<string> = []
   const say = (line: string) => {
@@ -609,11 +562,4 @@ const slopePerMinute = (points: ReadonlyArray<readonly [number, number]>): numbe
   return variance === 0 ? 0 : (covariance / variance) * 60
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`)
-    Processes.killAll()
-    process.exit(1)
-  }
-)
+Processes.runMain(main)

@@ -56,12 +56,32 @@ beforeAll(async () => {
   graphqlUrl = `${await listeningUrl(gateway)}/graphql`
 })
 
+/** Receivers of one test each, stopped with the rest after the file. */
+const ownReceivers: Array<OtlpReceiver.OtlpReceiver> = []
+const ownReceiver = async (mode?: OtlpReceiver.Mode) => {
+  const own = await OtlpReceiver.start(mode)
+  ownReceivers.push(own)
+  return own
+}
+
 afterAll(async () => {
   await killAll()
   await proxy?.stop()
   await receiver?.stop()
+  await Promise.all(ownReceivers.map((own) => own.stop()))
   await sandbox?.stop()
 })
+
+/** Runs `use` with a gateway of its own spawned with `env`, and its GraphQL URL; kills it after. */
+const withGateway = async (env: Record<string, string>, use: (spawned: Spawned, url: string) => Promise<void>) => {
+  const spawned = spawnGateway(env)
+  try {
+    await use(spawned, `${await listeningUrl(spawned)}/graphql`)
+  } finally {
+    spawned.child.kill("SIGKILL")
+    await spawned.exited
+  }
+}
 
 const mint = () => sandbox.authority.mintSession().refreshToken
 
@@ -411,16 +431,13 @@ describe("nothing secret in a span", () => {
 
 describe("http/json", () => {
   it("exports the same tree as OTLP/JSON", async () => {
-    const json = await OtlpReceiver.start()
-    const spawned = spawnGateway(
-      tracedEnv(json.url, {
-        OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
-        OTEL_SERVICE_NAME: "gw-json",
-        OTEL_RESOURCE_ATTRIBUTES: "deployment.environment.name=test"
-      })
-    )
-    try {
-      const url = `${await listeningUrl(spawned)}/graphql`
+    const json = await ownReceiver()
+    const env = tracedEnv(json.url, {
+      OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
+      OTEL_SERVICE_NAME: "gw-json",
+      OTEL_RESOURCE_ATTRIBUTES: "deployment.environment.name=test"
+    })
+    await withGateway(env, async (_, url) => {
       sandbox.faults.inject({ type: "status", status: 503 })
       const tree = await treeOf(await refresh(url, mint()), json)
       expect(json.contentTypes().every((type) => type.startsWith("application/json"))).toBe(true)
@@ -429,11 +446,7 @@ describe("http/json", () => {
       ])
       expect(pathOf(tree, tree.named("http.client POST")[1]!)).toEqual([...upstreamPath, "http.client POST"])
       expect(tree.root.resource).toMatchObject({ "service.name": "gw-json", "deployment.environment.name": "test" })
-    } finally {
-      spawned.child.kill("SIGKILL")
-      await spawned.exited
-      await json.stop()
-    }
+    })
   })
 })
 
@@ -445,11 +458,8 @@ describe("with REDIS_URL", () => {
 
   it("the Redis commands join the coordinator's span, with db.* attributes and no key", async () => {
     redis = await startRedis()
-    const spawned = spawnGateway(
-      tracedEnv(receiver.url, { REDIS_URL: redis.url, DDN_COORDINATION_SECRET: "x".repeat(40) })
-    )
-    try {
-      const url = `${await listeningUrl(spawned)}/graphql`
+    const env = tracedEnv(receiver.url, { REDIS_URL: redis.url, DDN_COORDINATION_SECRET: "x".repeat(40) })
+    await withGateway(env, async (_, url) => {
       const tree = await treeOf(await refresh(url, mint()))
       const coordinator = tree.one("RefreshCoordinator.refresh")
       const commands = tree.spans.filter((span) => span.attributes["db.system.name"] === "redis")
@@ -469,10 +479,7 @@ describe("with REDIS_URL", () => {
         )
       }
       expect(coordinator.attributes["ddn.refresh.source"]).toBe("upstream")
-    } finally {
-      spawned.child.kill("SIGKILL")
-      await spawned.exited
-    }
+    })
   })
 })
 
@@ -485,16 +492,13 @@ describe("a collector that is down or hung", () => {
   }
 
   it("hung: refreshes unaffected, spans beyond the queue dropped and counted, SIGTERM still exits", async () => {
-    const hung = await OtlpReceiver.start("hang")
-    const spawned = spawnGateway(
-      tracedEnv(hung.url, {
-        OTEL_BSP_MAX_QUEUE_SIZE: "16",
-        OTEL_BSP_MAX_EXPORT_BATCH_SIZE: "8",
-        SHUTDOWN_GRACE_MS: "1000"
-      })
-    )
-    try {
-      const url = `${await listeningUrl(spawned)}/graphql`
+    const hung = await ownReceiver("hang")
+    const env = tracedEnv(hung.url, {
+      OTEL_BSP_MAX_QUEUE_SIZE: "16",
+      OTEL_BSP_MAX_EXPORT_BATCH_SIZE: "8",
+      SHUTDOWN_GRACE_MS: "1000"
+    })
+    await withGateway(env, async (spawned, url) => {
       for (let i = 0; i < 20; i++) {
         const response = await refresh(url, mint())
         expect(response.body.data.refreshToken.__typename).toBe("TokenPair")
@@ -503,19 +507,14 @@ describe("a collector that is down or hung", () => {
       expect(hung.requests()).toBeGreaterThan(0)
       spawned.child.kill("SIGTERM")
       expect(await spawned.exited).toEqual({ code: 0, signal: null })
-    } finally {
-      spawned.child.kill("SIGKILL")
-      await hung.stop()
-    }
+    })
   })
 
   it("gone: refreshes unaffected, every failed export counted, SIGTERM still exits", async () => {
     const gone = await OtlpReceiver.start()
     const endpoint = gone.url
     await gone.stop()
-    const spawned = spawnGateway(tracedEnv(endpoint, { SHUTDOWN_GRACE_MS: "1000" }))
-    try {
-      const url = `${await listeningUrl(spawned)}/graphql`
+    await withGateway(tracedEnv(endpoint, { SHUTDOWN_GRACE_MS: "1000" }), async (spawned, url) => {
       for (let i = 0; i < 5; i++) {
         expect((await refresh(url, mint())).body.data.refreshToken.__typename).toBe("TokenPair")
       }
@@ -527,24 +526,18 @@ describe("a collector that is down or hung", () => {
       expect(await metricOf(spawned, "queue_full")).toBe(0)
       spawned.child.kill("SIGTERM")
       expect(await spawned.exited).toEqual({ code: 0, signal: null })
-    } finally {
-      spawned.child.kill("SIGKILL")
-    }
+    })
   })
 
   it("a healthy collector gets the spans of a refresh answered just before SIGTERM", async () => {
-    const late = await OtlpReceiver.start()
+    const late = await ownReceiver()
     // Batches every 10 s: only the shutdown's flush can deliver them in time.
-    const spawned = spawnGateway(tracedEnv(late.url, { OTEL_BSP_SCHEDULE_DELAY: "10000", SHUTDOWN_GRACE_MS: "5000" }))
-    try {
-      const url = `${await listeningUrl(spawned)}/graphql`
+    const env = tracedEnv(late.url, { OTEL_BSP_SCHEDULE_DELAY: "10000", SHUTDOWN_GRACE_MS: "5000" })
+    await withGateway(env, async (spawned, url) => {
       const response = await refresh(url, mint())
       spawned.child.kill("SIGTERM")
       expect(await spawned.exited).toEqual({ code: 0, signal: null })
       expect(late.spans().filter((span) => span.traceId === traceIdOf(response)).length).toBe(5)
-    } finally {
-      spawned.child.kill("SIGKILL")
-      await late.stop()
-    }
+    })
   })
 })

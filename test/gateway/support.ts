@@ -8,7 +8,7 @@ import { Gateway, GatewayConfig } from "@ddn/gateway"
 import { SandboxServer } from "@ddn/sandbox"
 import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
-import { afterAll, beforeAll } from "vitest"
+import { afterAll, beforeAll, expect } from "vitest"
 
 /** The built gateway entry the spawned tests run. */
 export const mainJs = fileURLToPath(new URL("../../apps/gateway/dist/main.js", import.meta.url))
@@ -161,6 +161,20 @@ export const listeningUrl = async (spawned: Spawned, timeoutMs = 15_000): Promis
     await new Promise((resolve) => setTimeout(resolve, 25))
   }
   throw new Error(`the gateway did not start:\n${spawned.stdout()}\n${spawned.stderr()}`)
+}
+
+/**
+ * Waits for a spawned gateway that refuses to start, checks that it exits 1 with exactly one line on
+ * stderr, and returns that line.
+ */
+export const refusalLine = async (spawned: Spawned): Promise<string> => {
+  expect(await spawned.exited).toEqual({ code: 1, signal: null })
+  const lines = spawned
+    .stderr()
+    .split("\n")
+    .filter((line) => line !== "")
+  expect(lines).toHaveLength(1)
+  return lines[0]!
 }
 
 /** Kills every spawned gateway still running (for `afterAll`). */

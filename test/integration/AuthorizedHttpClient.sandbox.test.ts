@@ -69,6 +69,25 @@ describe("AuthorizedHttpClient against the sandbox", () => {
       )
     )
 
+  /**
+   * `withAuthorizedClient` with a stale session: signed in, then the sandbox's clock moved 61 s ahead,
+   * so its access token is expired upstream while the session still believes it valid; `granted` is
+   * the sandbox's count of grants before `use`.
+   */
+  const withStaleToken = <A, E>(
+    use: (
+      client: HttpClient.HttpClient,
+      statuses: Array<number>,
+      stale: { readonly seed: TokenGrant.TokenGrant; readonly granted: number }
+    ) => Effect.Effect<A, E, TokenSession.TokenSession | Scope.Scope>
+  ) =>
+    Effect.suspend(() => {
+      const seed = signIn()
+      skew = 61_000
+      const granted = sandbox.stats().granted
+      return withAuthorizedClient(seed, (client, statuses) => use(client, statuses, { seed, granted }))
+    })
+
   const whoami = (client: HttpClient.HttpClient) =>
     client
       .get(`${sandbox.url}/sandbox/whoami`)
@@ -89,44 +108,34 @@ describe("AuthorizedHttpClient against the sandbox", () => {
   )
 
   it.live("a stale token → 401 → one refresh → 200 with the new token, and the rotation is stored", () =>
-    Effect.gen(function* () {
-      const seed = signIn()
-      skew = 61_000
-      const granted = sandbox.stats().granted
-      yield* withAuthorizedClient(seed, (client, statuses) =>
-        Effect.gen(function* () {
-          expect((yield* whoami(client)).sub).toMatch(/^user-/)
-          expect(statuses).toEqual([401, 200])
-          expect(sandbox.stats().granted).toBe(granted + 1)
+    withStaleToken((client, statuses, { granted, seed }) =>
+      Effect.gen(function* () {
+        expect((yield* whoami(client)).sub).toMatch(/^user-/)
+        expect(statuses).toEqual([401, 200])
+        expect(sandbox.stats().granted).toBe(granted + 1)
 
-          const session = yield* TokenSession.TokenSession
-          const current = Redacted.value(yield* session.accessToken)
-          expect(sandbox.authority.verifyAccessToken(current)._tag).toBe("Valid")
-          expect(current).not.toBe(Redacted.value(seed.accessToken))
-          expect((yield* whoami(client)).sub).toMatch(/^user-/)
-          expect(statuses).toEqual([401, 200, 200])
-        })
-      )
-    })
+        const session = yield* TokenSession.TokenSession
+        const current = Redacted.value(yield* session.accessToken)
+        expect(sandbox.authority.verifyAccessToken(current)._tag).toBe("Valid")
+        expect(current).not.toBe(Redacted.value(seed.accessToken))
+        expect((yield* whoami(client)).sub).toMatch(/^user-/)
+        expect(statuses).toEqual([401, 200, 200])
+      })
+    )
   )
 
   it.live("20 concurrent requests with the stale token → one refresh upstream, all 200", () =>
-    Effect.gen(function* () {
-      const seed = signIn()
-      skew = 61_000
-      const granted = sandbox.stats().granted
-      yield* withAuthorizedClient(seed, (client, statuses) =>
-        Effect.gen(function* () {
-          const answers = yield* Effect.all(
-            Array.from({ length: 20 }, () => whoami(client)),
-            { concurrency: "unbounded" }
-          )
-          expect(answers).toHaveLength(20)
-          expect(statuses.filter((status) => status === 401).length).toBeGreaterThanOrEqual(1)
-          expect(sandbox.stats().granted).toBe(granted + 1)
-        })
-      )
-    })
+    withStaleToken((client, statuses, { granted }) =>
+      Effect.gen(function* () {
+        const answers = yield* Effect.all(
+          Array.from({ length: 20 }, () => whoami(client)),
+          { concurrency: "unbounded" }
+        )
+        expect(answers).toHaveLength(20)
+        expect(statuses.filter((status) => status === 401).length).toBeGreaterThanOrEqual(1)
+        expect(sandbox.stats().granted).toBe(granted + 1)
+      })
+    )
   )
 
   it.live("a refresh token spent elsewhere → the request fails with RefreshTokenExpired, and Revoked", () =>

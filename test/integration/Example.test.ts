@@ -1,25 +1,15 @@
-import { mkdtemp, readFile, rm, stat } from "node:fs/promises"
-import { tmpdir } from "node:os"
+import { readFile, stat } from "node:fs/promises"
 import { join } from "node:path"
-import { SandboxServer } from "@ddn/sandbox"
-import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import { describe, expect, it } from "@effect/vitest"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Logger from "effect/Logger"
 import { main } from "../../packages/auth/examples/session.js"
+import { sandboxAndDirectory } from "../support/Scratch.js"
 
 /** Runs `packages/auth/examples/session.ts` against the sandbox, so the example cannot rot. */
 describe("examples/session.ts", () => {
-  let sandbox: SandboxServer.RunningSandbox
-  let directory: string
-  beforeAll(async () => {
-    sandbox = await SandboxServer.start()
-    directory = await mkdtemp(join(tmpdir(), "ddn-example-"))
-  })
-  afterAll(async () => {
-    await sandbox.stop()
-    await rm(directory, { recursive: true, force: true })
-  })
+  const scratch = sandboxAndDirectory("ddn-example-")
 
   const run = (env: Record<string, string>) =>
     Effect.gen(function* () {
@@ -37,6 +27,7 @@ describe("examples/session.ts", () => {
 
   it.live("signs in from DDN_REFRESH_TOKEN, calls the protected endpoint twice, and carries on from the file", () =>
     Effect.gen(function* () {
+      const { sandbox, directory } = scratch
       const signIn = sandbox.authority.mintSession("example-user")
       const sessionFile = join(directory, "ddn-session.json")
       const granted = sandbox.stats().granted

@@ -1,11 +1,10 @@
 import { execFile } from "node:child_process"
-import { mkdtemp, readFile, rm, stat } from "node:fs/promises"
-import { tmpdir } from "node:os"
+import { readFile, stat, writeFile } from "node:fs/promises"
 import { join } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
 import { promisify } from "node:util"
-import { SandboxServer } from "@ddn/sandbox"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
+import { sandboxAndDirectory, withDirectory } from "../support/Scratch.js"
 
 const example = fileURLToPath(new URL("../../packages/auth/examples/readme-session.ts", import.meta.url))
 /** `node --import tsx` with tsx resolved from the workspace, since the example runs in a scratch directory. */
@@ -20,20 +19,12 @@ const readmes = ["../../README.md", "../../packages/auth/README.md"].map((path) 
  * directory, only the environment it documents) against the sandbox.
  */
 describe("the README's TokenSession example (packages/auth/examples/readme-session.ts)", () => {
-  let sandbox: SandboxServer.RunningSandbox
-  let directory: string
-  beforeAll(async () => {
-    sandbox = await SandboxServer.start()
-    directory = await mkdtemp(join(tmpdir(), "ddn-readme-session-"))
-  })
-  afterAll(async () => {
-    await sandbox?.stop()
-    await rm(directory, { recursive: true, force: true })
-  })
+  const scratch = sandboxAndDirectory("ddn-readme-session-")
 
-  const run = (env: Record<string, string>) =>
+  /** Runs the example in `cwd` (the file's scratch directory unless given) with only `env` and PATH. */
+  const run = (env: Record<string, string>, cwd = scratch.directory) =>
     promisify(execFile)(process.execPath, nodeArgs, {
-      cwd: directory,
+      cwd,
       env: { PATH: process.env.PATH ?? "", ...env },
       timeout: 60_000
     }).then(
@@ -50,6 +41,7 @@ describe("the README's TokenSession example (packages/auth/examples/readme-sessi
   })
 
   it("signs in from DDN_REFRESH_TOKEN, writes the documented file, and carries on from it on the next run", async () => {
+    const { sandbox, directory } = scratch
     const signIn = sandbox.authority.mintSession("readme-user")
     const first = await run({ DDN_API_URL: sandbox.url, DDN_REFRESH_TOKEN: signIn.refreshToken })
     expect(first.output).toContain('whoami: 200 {"sub":"readme-user"}')
@@ -83,45 +75,25 @@ describe("the README's TokenSession example (packages/auth/examples/readme-sessi
   }, 120_000)
 
   it("accepts a hand-written RefreshTokenOnly file as the first session", async () => {
-    const handWritten = await mkdtemp(join(tmpdir(), "ddn-readme-session-"))
-    try {
-      const { refreshToken } = sandbox.authority.mintSession("by-hand")
-      const { writeFile } = await import("node:fs/promises")
+    await withDirectory("ddn-readme-session-", async (handWritten) => {
+      const { refreshToken } = scratch.sandbox.authority.mintSession("by-hand")
       await writeFile(
         join(handWritten, "ddn-session.json"),
         JSON.stringify({ version: 1, session: { _tag: "RefreshTokenOnly", refreshToken } }),
         { mode: 0o600 }
       )
-      const { output } = await promisify(execFile)(process.execPath, nodeArgs, {
-        cwd: handWritten,
-        env: { PATH: process.env.PATH ?? "", DDN_API_URL: sandbox.url },
-        timeout: 60_000
-      }).then(({ stdout, stderr }) => ({ output: stdout + stderr }))
+      const { code, output } = await run({ DDN_API_URL: scratch.sandbox.url }, handWritten)
       expect(output).toContain('whoami: 200 {"sub":"by-hand"}')
-    } finally {
-      await rm(handWritten, { recursive: true, force: true })
-    }
+      expect(code).toBe(0)
+    })
   }, 60_000)
 
   it("without a sign-in or a file, fails with NoSession and writes nothing", async () => {
-    const empty = await mkdtemp(join(tmpdir(), "ddn-readme-session-"))
-    try {
-      const result = await promisify(execFile)(process.execPath, nodeArgs, {
-        cwd: empty,
-        env: { PATH: process.env.PATH ?? "", DDN_API_URL: sandbox.url },
-        timeout: 60_000
-      }).then(
-        () => ({ code: 0, output: "" }),
-        (error: { code: number; stdout: string; stderr: string }) => ({
-          code: error.code,
-          output: error.stdout + error.stderr
-        })
-      )
+    await withDirectory("ddn-readme-session-", async (empty) => {
+      const result = await run({ DDN_API_URL: scratch.sandbox.url }, empty)
       expect(result.code).toBe(1)
       expect(result.output).toContain("NoSession")
       await expect(stat(join(empty, "ddn-session.json"))).rejects.toThrow()
-    } finally {
-      await rm(empty, { recursive: true, force: true })
-    }
+    })
   }, 60_000)
 })

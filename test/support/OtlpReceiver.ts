@@ -6,7 +6,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
 import { createRequire } from "node:module"
-import type { AddressInfo } from "node:net"
+import * as Loopback from "./Loopback.js"
 
 /** One span as a test looks at it. */
 export interface ReceivedSpan {
@@ -165,40 +165,34 @@ export const start = (initial: Mode = "accept", options: { readonly keep?: boole
     })
   })
 
-  return new Promise((resolve, reject) => {
-    server.once("error", reject)
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as AddressInfo
-      resolve({
-        url: `http://127.0.0.1:${port}`,
-        spans: () => spans,
-        bodies: () => bodies,
-        contentTypes: () => contentTypes,
-        requests: () => requests,
-        setMode: (next) => {
-          mode = next
-        },
-        clear: () => {
-          spans.length = 0
-          bodies.length = 0
-          contentTypes.length = 0
-        },
-        waitFor: async (predicate, timeoutMs = 10_000) => {
-          const deadline = Date.now() + timeoutMs
-          while (!predicate(spans)) {
-            if (Date.now() > deadline)
-              throw new Error(`no such spans within ${timeoutMs} ms: ${spans.map((s) => s.name).join(", ")}`)
-            await new Promise((wait) => setTimeout(wait, 20))
-          }
-          return spans
-        },
-        stop: () =>
-          new Promise<void>((done) => {
-            for (const response of hung) response.destroy()
-            server.closeAllConnections()
-            server.close(() => done())
-          })
-      })
+  return Loopback.listen(server).then(
+    (listening): OtlpReceiver => ({
+      url: listening.url,
+      spans: () => spans,
+      bodies: () => bodies,
+      contentTypes: () => contentTypes,
+      requests: () => requests,
+      setMode: (next) => {
+        mode = next
+      },
+      clear: () => {
+        spans.length = 0
+        bodies.length = 0
+        contentTypes.length = 0
+      },
+      waitFor: async (predicate, timeoutMs = 10_000) => {
+        const deadline = Date.now() + timeoutMs
+        while (!predicate(spans)) {
+          if (Date.now() > deadline)
+            throw new Error(`no such spans within ${timeoutMs} ms: ${spans.map((s) => s.name).join(", ")}`)
+          await new Promise((wait) => setTimeout(wait, 20))
+        }
+        return spans
+      },
+      stop: () => {
+        for (const response of hung) response.destroy()
+        return listening.stop()
+      }
     })
-  })
+  )
 }

@@ -3,7 +3,7 @@
  * request it forwards, so a test can check what the gateway sent upstream.
  */
 import { createServer, request as forward, type IncomingHttpHeaders } from "node:http"
-import type { AddressInfo } from "node:net"
+import * as Loopback from "./Loopback.js"
 
 /** A running proxy. */
 export interface RecordingProxy {
@@ -39,19 +39,5 @@ export const start = (target: string): Promise<RecordingProxy> => {
     })
     request.pipe(outgoing)
   })
-  return new Promise((resolve, reject) => {
-    server.once("error", reject)
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as AddressInfo
-      resolve({
-        url: `http://127.0.0.1:${port}`,
-        requests: () => seen,
-        stop: () =>
-          new Promise<void>((done) => {
-            server.closeAllConnections()
-            server.close(() => done())
-          })
-      })
-    })
-  })
+  return Loopback.listen(server).then(({ url, stop }): RecordingProxy => ({ url, requests: () => seen, stop }))
 }

@@ -9,17 +9,32 @@ import { createRequire } from "node:module"
 import { parseArgs } from "node:util"
 import * as Environment from "./Environment.js"
 
-/** What the command line asks for. */
+/**
+ * What the command line asks for.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type Command =
   | { readonly _tag: "Run" }
   | { readonly _tag: "Help" }
   | { readonly _tag: "Version" }
   | { readonly _tag: "Invalid"; readonly message: string }
 
-/** The package's version, from its package.json. */
+/**
+ * The package's version, from its package.json.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const version: string = (createRequire(import.meta.url)("../package.json") as { version: string }).version
 
-/** Reads the arguments after `node main.js`. */
+/**
+ * Reads the arguments after `node main.js`.
+ *
+ * @since 0.1.0
+ * @category parsing
+ */
 export const parse = (args: ReadonlyArray<string>): Command => {
   try {
     const { values } = parseArgs({
@@ -36,7 +51,12 @@ export const parse = (args: ReadonlyArray<string>): Command => {
   }
 }
 
-/** The `--help` text. */
+/**
+ * The `--help` text.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const help = (): string => `Usage: ddn-gateway [--help] [--version]
 
 The DDN token refresh as a GraphQL mutation (POST /graphql), over @ddn/auth.

@@ -17,7 +17,12 @@
  */
 import { isIPv4, isIPv6 } from "node:net"
 
-/** The key of a request whose peer address is unknown (its socket already closed). */
+/**
+ * The key of a request whose peer address is unknown (its socket already closed).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const unknownPeer = "unknown"
 
 /** The /64 prefix of a valid IPv6 address, e.g. `2001:db8:1:2::/64`, or the IPv4 address it maps. */
@@ -44,7 +49,12 @@ const normaliseIPv6 = (address: string): string => {
     .join(":")}::/64`
 }
 
-/** The key of one address as written by a peer or a proxy, or `undefined` when it is not an IP address. */
+/**
+ * The key of one address as written by a peer or a proxy, or `undefined` when it is not an IP address.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const normalise = (raw: string): string | undefined => {
   let address = raw.trim()
   if (address.startsWith("[")) {
@@ -64,6 +74,9 @@ export const normalise = (raw: string): string | undefined => {
 /**
  * The rate-limit key of a request: `peer` is the socket's remote address, `forwardedFor` the
  * `X-Forwarded-For` header(s), `trustedHops` the number of proxies in front of the gateway.
+ *
+ * @since 0.1.0
+ * @category utils
  */
 export const of = (
   peer: string | undefined,

@@ -31,7 +31,12 @@ import { refreshesIn } from "./internal/refreshCount.js"
 import * as NoEcho from "./NoEcho.js"
 import type * as RequestLog from "./RequestLog.js"
 
-/** A refused request: the client has to wait `retryAfterSeconds` (whole seconds, at least 1). */
+/**
+ * A refused request: the client has to wait `retryAfterSeconds` (whole seconds, at least 1).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class ClientRateLimited extends Schema.TaggedError<ClientRateLimited>()("ClientRateLimited", {
   retryAfterSeconds: Schema.Int
 }) {
@@ -40,7 +45,12 @@ export class ClientRateLimited extends Schema.TaggedError<ClientRateLimited>()("
   }
 }
 
-/** What the limit does. */
+/**
+ * What the limit does.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Service {
   /** Refreshes per client in any 60 s; 0 when the limit is off. */
   readonly perMinute: number
@@ -48,21 +58,41 @@ export interface Service {
   readonly consume: (client: string, refreshes: number) => Effect.Effect<void, ClientRateLimited>
 }
 
-/** The limit's service tag. */
+/**
+ * The limit's service tag.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
 export class ClientRateLimit extends Context.Tag("@ddn/gateway/ClientRateLimit")<ClientRateLimit, Service>() {}
 
-/** Limit settings. */
+/**
+ * Limit settings.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Options {
   /** Refreshes per client in any 60 s; 0 turns the limit off. */
   readonly perMinute: number
 }
 
-/** The window the limit is stated over. */
+/**
+ * The window the limit is stated over.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const window = Duration.minutes(1)
 
 const storeWarningInterval = Duration.toMillis(Duration.minutes(1))
 
-/** The limit over the `RateLimiterStore` in context. */
+/**
+ * The limit over the `RateLimiterStore` in context.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const make = (options: Options): Effect.Effect<Service, never, RateLimiter.RateLimiterStore> =>
   Effect.gen(function* () {
     const limiter = yield* RateLimiter.make
@@ -104,11 +134,21 @@ export const make = (options: Options): Effect.Effect<Service, never, RateLimite
     })
   })
 
-/** The limit as a layer; it needs a `RateLimiter.RateLimiterStore` (memory, Redis, …). */
+/**
+ * The limit as a layer; it needs a `RateLimiter.RateLimiterStore` (memory, Redis, …).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
 export const layer = (options: Options): Layer.Layer<ClientRateLimit, never, RateLimiter.RateLimiterStore> =>
   Layer.effect(ClientRateLimit, make(options))
 
-/** The GraphQL error of a refused request: HTTP 429 with `Retry-After` and `Cache-Control: no-store`. */
+/**
+ * The GraphQL error of a refused request: HTTP 429 with `Retry-After` and `Cache-Control: no-store`.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export const refusal = (refused: ClientRateLimited): GraphQLError =>
   NoEcho.trust(
     createGraphQLError(refused.message, {
@@ -123,7 +163,12 @@ export const refusal = (refused: ClientRateLimited): GraphQLError =>
     })
   )
 
-/** What the yoga plugin needs. */
+/**
+ * What the yoga plugin needs.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface PluginOptions {
   /** `TRUST_PROXY_HOPS`: see {@link ClientAddress.of}. */
   readonly trustProxyHops: number
@@ -150,6 +195,9 @@ const clientOf = (context: { readonly req?: NodeRequest }, trustProxyHops: numbe
  * The envelop plugin: in `onExecute`, refuses an operation whose refreshes do not fit the client's
  * bucket, with {@link refusal} and no execution (so no upstream call), and marks the request's log
  * line `rate_limited`. A defect in the store path lets the request through.
+ *
+ * @since 0.1.0
+ * @category plugins
  */
 export const plugin = (options: PluginOptions): Plugin => ({
   onExecute: ({ args, setResultAndStopExecution }) => {

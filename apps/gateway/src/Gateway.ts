@@ -30,7 +30,12 @@ import * as Readiness from "./Readiness.js"
 import * as RefreshResult from "./RefreshResult.js"
 import * as Tracing from "./Tracing.js"
 
-/** A running gateway. */
+/**
+ * A running gateway.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Gateway {
   /** Base URL with the actual port, e.g. `http://127.0.0.1:4000`. */
   readonly url: string
@@ -50,7 +55,12 @@ export interface Gateway {
   readonly close: () => Promise<void>
 }
 
-/** Start-up options beyond the config. */
+/**
+ * Start-up options beyond the config.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Options {
   /** The DDN API to use; default `config.ddnApiUrl` (one of the two is required). */
   readonly apiUrl?: URL | string | undefined
@@ -74,6 +84,9 @@ export interface Options {
 /**
  * Starts a gateway from `config`; rejects if a port cannot be bound (the error's `listener` is
  * `"metrics"` when it is the metrics port).
+ *
+ * @since 0.1.0
+ * @category constructors
  */
 export const start = async (config: GatewayConfig.GatewayConfig, options: Options = {}): Promise<Gateway> => {
   const apiUrl = options.apiUrl ?? Option.getOrUndefined(config.ddnApiUrl)

@@ -16,10 +16,20 @@ import * as LogLevel from "effect/LogLevel"
 import * as Tracer from "effect/Tracer"
 import type { YogaLogger } from "graphql-yoga"
 
-/** Where finished lines go (default `process.stdout`); each call gets one or more whole lines. */
+/**
+ * Where finished lines go (default `process.stdout`); each call gets one or more whole lines.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type Sink = (chunk: string) => void
 
-/** A levelled JSON line writer. */
+/**
+ * A levelled JSON line writer.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface GatewayLogger {
   readonly level: LogLevel.LogLevel
   /** Whether a line at `level` would be written; check it before building one. */
@@ -52,7 +62,12 @@ const serialise = (fields: Readonly<Record<string, unknown>>): string => {
   }
 }
 
-/** A logger writing lines at `level` and above to `sink`. */
+/**
+ * A logger writing lines at `level` and above to `sink`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const make = (options: {
   readonly level: LogLevel.LogLevel
   readonly sink?: Sink | undefined
@@ -99,6 +114,9 @@ const renderMessage = (message: unknown): string =>
  * An Effect `Logger` writing to `logger`: the message, the log annotations as fields and, when there is
  * one, the cause rendered with `Cause.pretty` (Effect errors and `Redacted` values never show a token),
  * and the `trace_id` and `span_id` of the span it was logged in, when tracing is on.
+ *
+ * @since 0.1.0
+ * @category loggers
  */
 export const effectLogger = (logger: GatewayLogger): Logger.Logger<unknown, void> =>
   Logger.make(({ logLevel, message, cause, annotations, context }) => {
@@ -121,6 +139,9 @@ const kindOf = (value: unknown): string =>
  * A logger for graphql-yoga that never prints what yoga hands it: yoga's debug lines can carry
  * GraphQL parameters (variables included) and its errors can quote them, so debug and info are
  * dropped and warnings and errors are reduced to the kinds of their arguments.
+ *
+ * @since 0.1.0
+ * @category loggers
  */
 export const yogaLogger = (logger: GatewayLogger): YogaLogger => {
   const ignore = () => {}

@@ -11,6 +11,7 @@
 import { DdnAuthClient, RefreshCoordinator } from "@ddn/auth"
 import { RedisConnection, RefreshCoordinator as SharedCoordinator } from "@ddn/auth/redis"
 import type * as RateLimiter from "@effect/experimental/RateLimiter"
+import type * as HttpClient from "@effect/platform/HttpClient"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import Undici from "@effect/platform-node/Undici"
 import * as Effect from "effect/Effect"
@@ -27,18 +28,33 @@ import * as Tracing from "./Tracing.js"
 
 /**
  * The services a gateway runtime provides: resolvers refresh through the coordinator, within the
- * client's limit; readiness and metrics read the client's upstream status.
+ * client's limit; readiness and metrics read the client's upstream status, and readiness probes DDN
+ * through the client's `HttpClient` (the same pool).
+ *
+ * @since 0.1.0
+ * @category models
  */
 export type Services =
   | RefreshCoordinator.RefreshCoordinator
   | ClientRateLimit.ClientRateLimit
   | DdnAuthClient.DdnAuthClient
+  | HttpClient.HttpClient
   | Tracing.Tracing
 
-/** The runtime's type. */
+/**
+ * The runtime's type.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type GatewayRuntime = ManagedRuntime.ManagedRuntime<Services, never>
 
-/** The client's options from the config, talking to `apiUrl`. */
+/**
+ * The client's options from the config, talking to `apiUrl`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const clientOptions = (config: GatewayConfig.GatewayConfig, apiUrl: URL | string): DdnAuthClient.Options => ({
   ...config.upstream,
   apiUrl
@@ -84,6 +100,9 @@ const coordination = (config: GatewayConfig.GatewayConfig) => {
 /**
  * The upstream connection pool: an undici `Agent` of at most `maxInFlight` connections per origin,
  * the bound the client puts on its calls in flight, so a hanging DDN cannot pile up sockets.
+ *
+ * @since 0.1.0
+ * @category layers
  */
 export const upstreamPool = (maxInFlight: number): Layer.Layer<NodeHttpClient.Dispatcher> =>
   Layer.scoped(
@@ -96,7 +115,11 @@ export const upstreamPool = (maxInFlight: number): Layer.Layer<NodeHttpClient.Di
 
 /**
  * The runtime's layer: the `RefreshCoordinator` over the client over undici (a pool of
- * `DDN_MAX_IN_FLIGHT` connections), the per-client limit, logging through `logger` at its level.
+ * `DDN_MAX_IN_FLIGHT` connections, its `HttpClient` kept for the readiness probe), the per-client
+ * limit, logging through `logger` at its level.
+ *
+ * @since 0.1.0
+ * @category layers
  */
 export const layer = (
   config: GatewayConfig.GatewayConfig,
@@ -105,14 +128,19 @@ export const layer = (
 ): Layer.Layer<Services> =>
   coordination(config).pipe(
     Layer.provideMerge(DdnAuthClient.layer(clientOptions(config, apiUrl))),
-    Layer.provide(NodeHttpClient.layerUndiciWithoutDispatcher),
+    Layer.provideMerge(NodeHttpClient.layerUndiciWithoutDispatcher),
     Layer.provide(upstreamPool(config.upstream.maxInFlight ?? DdnAuthClient.defaults.maxInFlight)),
     // Tracing off disables Effect's tracer for everything above (see `Tracing.layer`).
     Layer.provideMerge(Tracing.layer(config.tracing)),
     Layer.provideMerge(logging(logger))
   )
 
-/** Makes the runtime; its layer is built on first use (the gateway forces that at start-up). */
+/**
+ * Makes the runtime; its layer is built on first use (the gateway forces that at start-up).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const make = (
   config: GatewayConfig.GatewayConfig,
   apiUrl: URL | string,

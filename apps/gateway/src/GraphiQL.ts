@@ -22,19 +22,30 @@ import type { GraphiQLOptions, Plugin } from "graphql-yoga"
 /**
  * yoga's GraphiQL options, plus two that its GraphiQL reads but yoga's type leaves out: the initial
  * contents of the operation and variables editors.
+ *
+ * @since 0.1.0
+ * @category models
  */
 export interface PageOptions extends GraphiQLOptions {
   readonly query?: string
   readonly variables?: string
 }
 
-/** The path every GraphiQL file is served under. */
+/**
+ * The path every GraphiQL file is served under.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const assetPrefix = "/graphiql/"
 
 /**
  * The page's policy: its own origin for scripts, workers, styles and requests; `data:` only for the
  * fonts and images GraphiQL's stylesheet embeds. `style-src` allows inline styles because Monaco
  * and GraphiQL insert `<style>` elements at run time; scripts have no such exception.
+ *
+ * @since 0.1.0
+ * @category constants
  */
 export const contentSecurityPolicy = [
   "default-src 'none'",
@@ -49,7 +60,12 @@ export const contentSecurityPolicy = [
   "frame-ancestors 'none'"
 ].join("; ")
 
-/** The headers of the GraphiQL page, on top of the `/graphql` ones (`no-store`). */
+/**
+ * The headers of the GraphiQL page, on top of the `/graphql` ones (`no-store`).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const pageHeaders: Readonly<Record<string, string>> = {
   "content-type": "text/html; charset=utf-8",
   "content-security-policy": contentSecurityPolicy,
@@ -117,7 +133,12 @@ const assets = (): Promise<ReadonlyMap<string, Asset>> => {
   return loading
 }
 
-/** The paths of GraphiQL's files; only these are served (and logged) under {@link assetPrefix}. */
+/**
+ * The paths of GraphiQL's files; only these are served (and logged) under {@link assetPrefix}.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const assetPaths: ReadonlySet<string> = new Set(
   ["start.js", "graphiql.js", "graphiql.css", ...Object.values(workerFiles), "favicon.ico"].map(
     (file) => `${assetPrefix}${file}`
@@ -138,6 +159,9 @@ const acceptsGzip = (request: IncomingMessage): boolean =>
  * Serves one of {@link assetPaths} (GET or HEAD): revalidated on every use (`no-cache` with a strong
  * `ETag`, so an unchanged file costs a 304), gzipped when the client accepts it (compressed once, on
  * first use). Anything else under the prefix is 404.
+ *
+ * @since 0.1.0
+ * @category utils
  */
 export const serveAsset = async (request: IncomingMessage, response: ServerResponse, path: string): Promise<void> => {
   const method = request.method
@@ -184,6 +208,9 @@ const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (char) => 
 /**
  * The GraphiQL page for `options` (yoga's `renderGraphiQL`): the options in a JSON data block, the
  * stylesheet and scripts from {@link assetPrefix}, and GraphiQL's storage turned off.
+ *
+ * @since 0.1.0
+ * @category utils
  */
 export const render = (options: GraphiQLOptions): string => {
   const pageOptions = { ...options, storage: null }
@@ -207,7 +234,12 @@ export const render = (options: GraphiQLOptions): string => {
 `
 }
 
-/** Adds {@link pageHeaders} to yoga's HTML answers (the GraphiQL page). */
+/**
+ * Adds {@link pageHeaders} to yoga's HTML answers (the GraphiQL page).
+ *
+ * @since 0.1.0
+ * @category plugins
+ */
 export const pageHeadersPlugin: Plugin = {
   onResponse: ({ response }) => {
     if (!response.headers.get("content-type")?.startsWith("text/html")) return

@@ -11,7 +11,12 @@ import { createGraphQLError, createSchema, type YogaInitialContext } from "graph
 import type * as RefreshResult from "./RefreshResult.js"
 import type * as RequestLog from "./RequestLog.js"
 
-/** The SDL. */
+/**
+ * The SDL.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const typeDefs = /* GraphQL */ `
   """
   A UTC date-time in ISO-8601 / RFC 3339 form with milliseconds, e.g. \`2025-01-31T12:00:00.000Z\`.
@@ -80,6 +85,9 @@ const parseIso = (value: unknown): Date => {
  * The `DateTime` scalar's behaviour: serialises a `Date` as `toISOString()` (UTC, milliseconds).
  * A plain config rather than a `GraphQLScalarType`, so that every graphql object the gateway makes
  * comes from yoga's copy of `graphql` (a second copy, e.g. ESM next to CJS, breaks `instanceof`).
+ *
+ * @since 0.1.0
+ * @category resolvers
  */
 export const DateTimeScalar = {
   serialize: (value: unknown): string => {
@@ -93,12 +101,22 @@ export const DateTimeScalar = {
   }
 } satisfies Pick<GraphQLScalarTypeConfig<Date, string>, "serialize" | "parseValue" | "parseLiteral">
 
-/** What the resolvers see in their context: yoga's, plus the request's log state. */
+/**
+ * What the resolvers see in their context: yoga's, plus the request's log state.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Context extends YogaInitialContext {
   readonly requestState: RequestLog.RequestState
 }
 
-/** What the schema needs to answer `refreshToken`. */
+/**
+ * What the schema needs to answer `refreshToken`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Dependencies {
   /**
    * Runs one refresh; `signal` aborts when the client goes away; `span`, with tracing on, is the
@@ -111,7 +129,12 @@ export interface Dependencies {
   ) => Promise<RefreshResult.Resolution>
 }
 
-/** The executable schema over `dependencies`. Built once per process. */
+/**
+ * The executable schema over `dependencies`. Built once per process.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const make = (dependencies: Dependencies): GraphQLSchema =>
   createSchema<Context>({
     typeDefs,

@@ -6,8 +6,9 @@
  *
  * @since 0.1.0
  */
-import type { GraphQLSchema } from "graphql"
+import { type GraphQLSchema, print } from "graphql"
 import { createYoga, type Plugin, type YogaServerInstance } from "graphql-yoga"
+import { RefreshDocument } from "./client/generated.js"
 import type * as GatewayConfig from "./GatewayConfig.js"
 import * as GatewayLogger from "./GatewayLogger.js"
 import * as GraphiQL from "./GraphiQL.js"
@@ -16,45 +17,61 @@ import * as NoEcho from "./NoEcho.js"
 import * as RefreshResult from "./RefreshResult.js"
 import type * as RequestLog from "./RequestLog.js"
 
-/** The path of the GraphQL endpoint. */
+/**
+ * The path of the GraphQL endpoint.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const endpoint = "/graphql"
 
-/** What the HTTP layer hands yoga with each request. */
+/**
+ * What the HTTP layer hands yoga with each request.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface ServerContext {
   readonly requestState: RequestLog.RequestState
 }
 
-/** The yoga instance's type. */
+/**
+ * The yoga instance's type.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type GraphqlServer = YogaServerInstance<ServerContext, object>
 
-/** The operation GraphiQL opens with. */
+/**
+ * The operation GraphiQL opens with: `src/client/Refresh.graphql`, the one clients send (printed from
+ * its typed document), after a comment on how to use it.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const exampleOperation = `# Trade a refresh token for a new pair: press Run.
 # In sandbox mode the variables hold a demo token
 # minted for this page load. Tokens are single-use:
 # reload for another, or paste the answer's
 # refreshToken into the variables.
-mutation Refresh($refreshToken: String!) {
-  refreshToken(refreshToken: $refreshToken) {
-    __typename
-    ... on TokenPair {
-      accessToken
-      refreshToken
-      expiresIn
-      tokenType
-      expiresAt
-    }
-    ... on RefreshTokenRejected {
-      reason
-      message
-    }
-  }
-}
+${print(RefreshDocument)}
 `
 
-/** What the variables pane shows when no demo token is available (outside sandbox mode). */
+/**
+ * What the variables pane shows when no demo token is available (outside sandbox mode).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const placeholderRefreshToken = "<refresh token>"
 
-/** GraphiQL's settings; `demoRefreshToken` fills the variables (sandbox mode only). */
+/**
+ * GraphiQL's settings; `demoRefreshToken` fills the variables (sandbox mode only).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const graphiql = (demoRefreshToken: string | undefined): GraphiQL.PageOptions => ({
   title: "DDN gateway",
   query: exampleOperation,
@@ -63,7 +80,12 @@ export const graphiql = (demoRefreshToken: string | undefined): GraphiQL.PageOpt
   shouldPersistHeaders: false
 })
 
-/** What the yoga instance is built from. */
+/**
+ * What the yoga instance is built from.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Options {
   readonly schema: GraphQLSchema
   readonly config: GatewayConfig.GatewayConfig
@@ -74,7 +96,12 @@ export interface Options {
   readonly plugins?: ReadonlyArray<Plugin> | undefined
 }
 
-/** Builds the yoga instance. */
+/**
+ * Builds the yoga instance.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const make = (options: Options): GraphqlServer =>
   createYoga<ServerContext>({
     schema: options.schema,

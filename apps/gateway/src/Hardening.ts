@@ -28,10 +28,20 @@ import { useDisableIntrospection } from "@graphql-yoga/plugin-disable-introspect
 import type { GraphQLError, ValidationContext } from "graphql"
 import type { Plugin, YogaServerOptions } from "graphql-yoga"
 
-/** The largest request body the gateway reads: 64 KiB. */
+/**
+ * The largest request body the gateway reads: 64 KiB.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const maxBodyBytes = 64 * 1024
 
-/** The `node:http` limits of the public listener. */
+/**
+ * The `node:http` limits of the public listener.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface HttpLimits {
   /** Largest request line plus headers (Node's `maxHeaderSize`); beyond it, 431. */
   readonly maxHeaderBytes: number
@@ -45,7 +55,12 @@ export interface HttpLimits {
   readonly checkIntervalMs: number
 }
 
-/** The defaults: 16 KiB of headers, 10 s for them, 15 s for the whole request, 5 s keep-alive, checked every second. */
+/**
+ * The defaults: 16 KiB of headers, 10 s for them, 15 s for the whole request, 5 s keep-alive, checked every second.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const httpLimits: HttpLimits = {
   maxHeaderBytes: 16 * 1024,
   headersTimeoutMs: 10_000,
@@ -54,10 +69,20 @@ export const httpLimits: HttpLimits = {
   checkIntervalMs: 1_000
 }
 
-/** The header that makes a non-preflighted request acceptable (any value). */
+/**
+ * The header that makes a non-preflighted request acceptable (any value).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const csrfHeader = "x-graphql-yoga-csrf"
 
-/** Sent on every `/graphql` response: token responses must never be cached. */
+/**
+ * Sent on every `/graphql` response: token responses must never be cached.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const noStoreHeaders: Readonly<Record<string, string>> = { "cache-control": "no-store", pragma: "no-cache" }
 
 /**
@@ -70,7 +95,12 @@ const asValidationError = {
   onReject: [(context: ValidationContext | null, error: GraphQLError) => context?.reportError(error)]
 }
 
-/** The graphql-armor limits. */
+/**
+ * The graphql-armor limits.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const armor = {
   maxAliases: { n: 3, ...asValidationError },
   maxDepth: { n: 6, ignoreIntrospection: true, ...asValidationError },
@@ -86,7 +116,12 @@ export const armor = {
  */
 const disableIntrospection = useDisableIntrospection() as Plugin
 
-/** The media types the gateway answers in. */
+/**
+ * The media types the gateway answers in.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const jsonMediaTypes = ["application/graphql-response+json", "application/json"] as const
 
 const matchesJson = (asked: string) => {
@@ -100,6 +135,9 @@ const matchesJson = (asked: string) => {
 /**
  * Whether an `Accept` header lets yoga answer in JSON, read as yoga reads it: no header accepts
  * anything, a charset other than UTF-8 rules a type out, and `q` values do not rank.
+ *
+ * @since 0.1.0
+ * @category utils
  */
 export const acceptsJson = (accept: string | null): boolean =>
   (accept ?? "*/*")
@@ -121,7 +159,12 @@ const notAcceptable = JSON.stringify({
   ]
 })
 
-/** Refuses, before any execution, a GraphQL request that accepts no JSON answer: 406. */
+/**
+ * Refuses, before any execution, a GraphQL request that accepts no JSON answer: 406.
+ *
+ * @since 0.1.0
+ * @category plugins
+ */
 export const jsonResponsesOnly: Plugin = {
   onRequest: ({ request, endResponse, fetchAPI }) => {
     if (request.method !== "GET" && request.method !== "POST") return
@@ -138,7 +181,12 @@ export const jsonResponsesOnly: Plugin = {
   }
 }
 
-/** The yoga plugins of the hardening above; introspection is refused when `production`. */
+/**
+ * The yoga plugins of the hardening above; introspection is refused when `production`.
+ *
+ * @since 0.1.0
+ * @category plugins
+ */
 export const plugins = (options: { readonly production: boolean }): Array<Plugin> => [
   jsonResponsesOnly,
   useCSRFPrevention({ requestHeaders: [csrfHeader] }),
@@ -153,6 +201,9 @@ const corsHeaders = ["content-type", "accept", csrfHeader]
 /**
  * yoga's `cors` option for `origins`: nothing at all when the list is empty; otherwise CORS headers
  * only for a listed `Origin` (no credentials, `x-request-id` exposed, preflight cached 10 minutes).
+ *
+ * @since 0.1.0
+ * @category constructors
  */
 export const cors = (origins: ReadonlyArray<string>): YogaServerOptions<object, object>["cors"] => {
   if (origins.length === 0) return false

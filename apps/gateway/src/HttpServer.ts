@@ -22,6 +22,9 @@ import type * as Tracing from "./Tracing.js"
  * A request whose body the server has already read: yoga takes `body` as is. A JSON object body is
  * handed over parsed (see {@link parsedJsonBody}); any other body as its bytes; an empty body as an
  * empty stream, since yoga would otherwise wait on the request stream that was already consumed.
+ *
+ * @since 0.1.0
+ * @category models
  */
 export type BufferedRequest = IncomingMessage & { body?: Buffer | Readable | object }
 
@@ -37,6 +40,9 @@ const isJsonContentType = (contentType: string | undefined): boolean => {
  * yoga's Node adapter then answers `request.json()` with it as is, so the body is parsed once, and
  * never walks the bytes (it counts the keys of whatever `body` holds). Anything else (not JSON, an
  * array, `{}`, another content type) stays bytes for yoga to judge, so its answers do not change.
+ *
+ * @since 0.1.0
+ * @category parsing
  */
 export const parsedJsonBody = (contentType: string | undefined, bytes: Buffer): object | undefined => {
   if (!isJsonContentType(contentType)) return undefined
@@ -51,7 +57,12 @@ export const parsedJsonBody = (contentType: string | undefined, bytes: Buffer): 
   return undefined
 }
 
-/** What the routes are served by. */
+/**
+ * What the routes are served by.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Handlers {
   /** Serves `/graphql`; the body, if any, is already buffered on `request.body`. */
   readonly graphql: (request: BufferedRequest, response: ServerResponse, state: RequestLog.RequestState) => unknown
@@ -61,14 +72,24 @@ export interface Handlers {
   readonly files?: StaticFiles | undefined
 }
 
-/** Static files the server serves beside its routes. */
+/**
+ * Static files the server serves beside its routes.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface StaticFiles {
   readonly prefix: string
   readonly paths: ReadonlySet<string>
   readonly serve: (request: IncomingMessage, response: ServerResponse, path: string) => Promise<void>
 }
 
-/** Where to listen and what to serve. */
+/**
+ * Where to listen and what to serve.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Options {
   readonly host: string
   readonly port: number
@@ -82,7 +103,12 @@ export interface Options {
   readonly tracer?: Tracing.RequestTracer | undefined
 }
 
-/** A listening server. */
+/**
+ * A listening server.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface HttpServer {
   /** Base URL, e.g. `http://127.0.0.1:4000`, with the actual port. */
   readonly url: string
@@ -145,7 +171,12 @@ const clientErrorAnswers = {
   badRequest: rawAnswer("400 Bad Request", JSON.stringify({ error: "bad_request", message: "Malformed HTTP request" }))
 }
 
-/** Starts listening; rejects if the port cannot be bound. */
+/**
+ * Starts listening; rejects if the port cannot be bound.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const listen = (options: Options): Promise<HttpServer> => {
   const { logger, handlers } = options
   const active = new Set<ServerResponse>()

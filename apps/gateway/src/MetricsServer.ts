@@ -10,7 +10,12 @@
 import { createServer, type ServerResponse } from "node:http"
 import * as Listening from "@ddn/sandbox/Listening"
 
-/** Where to listen and what to serve. */
+/**
+ * Where to listen and what to serve.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Options {
   readonly host: string
   readonly port: number
@@ -18,7 +23,12 @@ export interface Options {
   readonly render: () => Promise<{ readonly contentType: string; readonly body: string }>
 }
 
-/** A listening metrics server. */
+/**
+ * A listening metrics server.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface MetricsServer {
   /** e.g. `http://127.0.0.1:9464/metrics`, with the actual port. */
   readonly url: string
@@ -27,7 +37,12 @@ export interface MetricsServer {
   readonly close: () => Promise<void>
 }
 
-/** The path metrics are served on. */
+/**
+ * The path metrics are served on.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const path = "/metrics"
 
 const send = (response: ServerResponse, status: number, contentType: string, body: string) => {
@@ -41,7 +56,12 @@ const send = (response: ServerResponse, status: number, contentType: string, bod
 
 const json = "application/json; charset=utf-8"
 
-/** Starts listening; rejects if the port cannot be bound. */
+/**
+ * Starts listening; rejects if the port cannot be bound.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const listen = (options: Options): Promise<MetricsServer> => {
   const server = createServer({ keepAliveTimeout: 5_000, headersTimeout: 5_000, requestTimeout: 10_000 })
   server.on("request", (request, response) => {

@@ -23,7 +23,12 @@
 import type { ExecutionResult, GraphQLError, GraphQLSchema } from "graphql"
 import { createGraphQLError, type Plugin } from "graphql-yoga"
 
-/** The fixed messages that replace what would echo the request. */
+/**
+ * The fixed messages that replace what would echo the request.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const messages = {
   request: "The request parameters could not be parsed: variables and extensions must be JSON objects.",
   parameter: "The request has a parameter that is not query, variables, operationName or extensions.",
@@ -42,7 +47,12 @@ export const messages = {
 
 const trusted = new WeakSet<object>()
 
-/** Marks `error` as the gateway's own (a fixed text): {@link plugin} keeps it as it is. */
+/**
+ * Marks `error` as the gateway's own (a fixed text): {@link plugin} keeps it as it is.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const trust = <E extends GraphQLError>(error: E): E => {
   trusted.add(error)
   return error
@@ -156,7 +166,12 @@ const fallback = (code: unknown): string =>
         ? messages.variable
         : messages.invalid
 
-/** The message `error` is answered with, given the schema's names. */
+/**
+ * The message `error` is answered with, given the schema's names.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const safeMessage = (error: GraphQLError, names: ReadonlySet<string>): string => {
   const message = error.message
   if (isTrusted(error) || keptMessages.some((kept) => kept.test(message))) return message
@@ -171,7 +186,12 @@ export const safeMessage = (error: GraphQLError, names: ReadonlySet<string>): st
 /** Extensions of a rewritten error that carry no client input. */
 const keptExtensions = ["code", "http", "unexpected"] as const
 
-/** `error` with a safe message and no extension beyond {@link keptExtensions}. */
+/**
+ * `error` with a safe message and no extension beyond {@link keptExtensions}.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const sanitise = (error: GraphQLError, names: ReadonlySet<string>): GraphQLError => {
   if (isTrusted(error)) return error
   const extensions: Record<string, unknown> = {}
@@ -202,7 +222,12 @@ const isThenable = <A>(value: A | PromiseLike<A>): value is PromiseLike<A> =>
 const isGraphQLError = (error: unknown): error is GraphQLError =>
   error instanceof Error && error.name === "GraphQLError"
 
-/** The plugin over `schema` (whose names rewritten messages may mention). */
+/**
+ * The plugin over `schema` (whose names rewritten messages may mention).
+ *
+ * @since 0.1.0
+ * @category plugins
+ */
 export const plugin = (schema: GraphQLSchema): Plugin => {
   const names = namesOf(schema)
   type Parser = NonNullable<Parameters<NonNullable<Plugin["onRequestParse"]>>[0]["requestParser"]>

@@ -4,9 +4,9 @@
  * interval (concurrent callers share the probe in flight). The first probe is made by the first
  * `/readyz`, so a gateway nobody asks sends DDN nothing.
  *
- * The probe `POST`s the refresh endpoint with an empty token: any HTTP answer below 500 within the
- * timeout (2 s) means DDN is there (it answers 400 to an empty token); a 5xx, a connection error or
- * silence means it is not.
+ * The probe `POST`s the refresh endpoint with an empty token, through the gateway's `HttpClient` (the
+ * core's pooled undici client), untraced: any HTTP answer below 500 within the timeout (2 s) means DDN
+ * is there (it answers 400 to an empty token); a 5xx, a connection error or silence means it is not.
  *
  * The JSON body is `{"status": "ready" | "upstream_unavailable", …members}`: each {@link Member}
  * (how the gateway coordinates; the upstream's circuit, pause and calls in flight, see
@@ -15,23 +15,41 @@
  * @since 0.1.0
  */
 import { DdnAuthClient } from "@ddn/auth"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import { constTrue } from "effect/Function"
 
-/** One more field of the `/readyz` body, read on every call. */
+/**
+ * One more field of the `/readyz` body, read on every call.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Member {
   readonly name: string
   readonly read: () => unknown
 }
 
-/** What `/readyz` answers: 200 with `body` when `ready`, else 503. */
+/**
+ * What `/readyz` answers: 200 with `body` when `ready`, else 503.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Report {
   readonly ready: boolean
   readonly body: Readonly<Record<string, unknown>>
 }
 
-/** Readiness settings. */
+/**
+ * Readiness settings.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Options {
   /** The DDN API whose refresh endpoint is probed. */
   readonly apiUrl: URL | string
@@ -41,37 +59,57 @@ export interface Options {
   readonly timeout?: Duration.DurationInput | undefined
   /** Fields added to the body. */
   readonly members?: ReadonlyArray<Member> | undefined
-  /** Replaces the HTTP probe (tests). */
-  readonly probe?: Effect.Effect<boolean> | undefined
 }
 
-/** The defaults of {@link Options}. */
+/**
+ * The defaults of {@link Options}.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const defaults = { interval: Duration.seconds(5), timeout: Duration.seconds(2) } as const
 
-const probeBody = JSON.stringify({ refreshToken: "" })
+/**
+ * The probe is no one's request and DDN is a third party: no span, and no trace context on the wire
+ * (`traceparent`, `b3`). Its body holds an empty token, so no token is ever sent either.
+ */
+const untraced = (client: HttpClient.HttpClient): HttpClient.HttpClient =>
+  client.pipe(HttpClient.withTracerDisabledWhen(constTrue), HttpClient.withTracerPropagation(false))
 
-/** One probe of `apiUrl`'s refresh endpoint: `true` when DDN answers below 500 within `timeout`. */
+const probeRequest = (apiUrl: URL | string): HttpClientRequest.HttpClientRequest =>
+  HttpClientRequest.post(`${new URL(apiUrl).href.replace(/\/+$/, "")}${DdnAuthClient.refreshPath}`, {
+    acceptJson: true
+  }).pipe(HttpClientRequest.bodyUnsafeJson({ refreshToken: "" }))
+
+/**
+ * One probe of `apiUrl`'s refresh endpoint through the `HttpClient` (the gateway's: the core's undici
+ * pool): `true` when DDN answers below 500 within `timeout`, its body read so the connection is reused.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const probe = (
   apiUrl: URL | string,
   timeout: Duration.DurationInput = defaults.timeout
-): Effect.Effect<boolean> => {
-  const target = `${new URL(apiUrl).href.replace(/\/+$/, "")}${DdnAuthClient.refreshPath}`
-  return Effect.tryPromise(async (signal) => {
-    const response = await fetch(target, {
-      method: "POST",
-      headers: { "content-type": "application/json", accept: "application/json" },
-      body: probeBody,
-      signal
-    })
-    await response.arrayBuffer()
-    return response.status < 500
-  }).pipe(
-    Effect.timeout(timeout),
-    Effect.orElseSucceed(() => false)
+): Effect.Effect<boolean, never, HttpClient.HttpClient> => {
+  const request = probeRequest(apiUrl)
+  return Effect.flatMap(HttpClient.HttpClient, (client) =>
+    untraced(client)
+      .execute(request)
+      .pipe(
+        Effect.flatMap((response) => Effect.as(response.arrayBuffer, response.status < 500)),
+        Effect.timeout(timeout),
+        Effect.orElseSucceed(() => false)
+      )
   )
 }
 
-/** The body's `upstream` member. */
+/**
+ * The body's `upstream` member.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface UpstreamMember {
   /** The circuit breaker on DDN calls: `closed`, `open` (calls refused) or `half_open` (a probe decides). */
   readonly circuit: DdnAuthClient.UpstreamStatus["circuit"]
@@ -83,7 +121,12 @@ export interface UpstreamMember {
   readonly pausedForSeconds?: number
 }
 
-/** The `upstream` member from the client's status, at `nowMillis`. */
+/**
+ * The `upstream` member from the client's status, at `nowMillis`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const upstreamMember = (status: DdnAuthClient.UpstreamStatus, nowMillis: number): UpstreamMember => {
   const base = { circuit: status.circuit, inFlight: status.inFlight, maxInFlight: status.maxInFlight }
   if (status.pausedUntil._tag === "None") return base
@@ -95,20 +138,31 @@ export const upstreamMember = (status: DdnAuthClient.UpstreamStatus, nowMillis: 
   }
 }
 
-/** The status field of the body. */
+/**
+ * The status field of the body.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const statuses = { ready: "ready", notReady: "upstream_unavailable" } as const
 
-/** Makes the readiness check: an effect answering from a probe at most `interval` old. */
-export const make = (options: Options): Effect.Effect<Effect.Effect<Report>> =>
-  Effect.map(
-    Effect.cachedWithTTL(
-      options.probe ?? probe(options.apiUrl, options.timeout),
+/**
+ * Makes the readiness check: an effect answering from a probe at most `interval` old, made through
+ * the `HttpClient` provided here.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (options: Options): Effect.Effect<Effect.Effect<Report>, never, HttpClient.HttpClient> =>
+  Effect.gen(function* () {
+    const client = yield* HttpClient.HttpClient
+    const probed = yield* Effect.cachedWithTTL(
+      Effect.provideService(probe(options.apiUrl, options.timeout), HttpClient.HttpClient, client),
       options.interval ?? defaults.interval
-    ),
-    (cached) =>
-      Effect.map(cached, (ready): Report => {
-        const body: Record<string, unknown> = { status: ready ? statuses.ready : statuses.notReady }
-        for (const member of options.members ?? []) body[member.name] = member.read()
-        return { ready, body }
-      })
-  )
+    )
+    return Effect.map(probed, (ready): Report => {
+      const body: Record<string, unknown> = { status: ready ? statuses.ready : statuses.notReady }
+      for (const member of options.members ?? []) body[member.name] = member.read()
+      return { ready, body }
+    })
+  })

@@ -35,7 +35,12 @@ import * as SubscriptionRef from "effect/SubscriptionRef"
 import type { Redis } from "ioredis"
 import * as BoundedRateLimiterStore from "./BoundedRateLimiterStore.js"
 
-/** Store settings. */
+/**
+ * Store settings.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Options {
   /** The secret shared by every instance (`DDN_COORDINATION_SECRET`); key names are HMACs under it. */
   readonly secret: Redacted.Redacted<string>
@@ -43,7 +48,12 @@ export interface Options {
   readonly fallback?: Context.Tag.Service<RateLimiter.RateLimiterStore> | undefined
 }
 
-/** Where every key of the store starts. */
+/**
+ * Where every key of the store starts.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const keyPrefix = "ddn:ratelimit:v1:"
 
 // KEYS[1] a hash {tokens, last}; ARGV tokens, refill ms, limit, now ms, overflow (0|1). Returns
@@ -125,7 +135,12 @@ const scripted = (client: Redis): ScriptedRedis => {
   return redis
 }
 
-/** The key under which `key`'s state lives: no client address, only an HMAC under the shared secret. */
+/**
+ * The key under which `key`'s state lives: no client address, only an HMAC under the shared secret.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const keyNamer = (secret: Redacted.Redacted<string>): ((key: string) => string) => {
   const macKey = Buffer.from(
     hkdfSync("sha256", Redacted.value(secret), Buffer.alloc(0), "ddn-ratelimit/v1/key-names", 32)
@@ -133,7 +148,12 @@ export const keyNamer = (secret: Redacted.Redacted<string>): ((key: string) => s
   return (key) => keyPrefix + createHmac("sha256", macKey).update(key).digest("base64url")
 }
 
-/** The store over the {@link RedisConnection} in context (see the module's description). */
+/**
+ * The store over the {@link RedisConnection} in context (see the module's description).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const make = (
   options: Options
 ): Effect.Effect<Context.Tag.Service<RateLimiter.RateLimiterStore>, never, RedisConnection.RedisConnection> =>
@@ -194,7 +214,12 @@ export const make = (
     })
   })
 
-/** The store as a layer over the {@link RedisConnection} layer it shares with the coordinator. */
+/**
+ * The store as a layer over the {@link RedisConnection} layer it shares with the coordinator.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
 export const layer = (
   options: Options
 ): Layer.Layer<RateLimiter.RateLimiterStore, never, RedisConnection.RedisConnection> =>

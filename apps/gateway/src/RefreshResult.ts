@@ -23,10 +23,18 @@ import * as NoEcho from "./NoEcho.js"
  * DDN's answers (`invalid` 400, `expired` 401, `upstream_rate_limited` 429 past the deadline,
  * `unavailable`, `bad_response`); refused by the gateway before any call (`bad_input`,
  * `rate_limited` by the per-client limit); the client went away first (`aborted`); a bug (`internal`).
+ *
+ * @since 0.1.0
+ * @category models
  */
 export type Outcome = (typeof outcomes)[number]
 
-/** Every {@link Outcome}, for pre-declared metric series. */
+/**
+ * Every {@link Outcome}, for pre-declared metric series.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const outcomes = [
   "success",
   "reused",
@@ -42,7 +50,12 @@ export const outcomes = [
   "internal"
 ] as const
 
-/** The `extensions.code` values of system failures. */
+/**
+ * The `extensions.code` values of system failures.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type ErrorCode =
   | "BAD_USER_INPUT"
   | "UPSTREAM_UNAVAILABLE"
@@ -50,7 +63,12 @@ export type ErrorCode =
   | "UPSTREAM_BAD_RESPONSE"
   | "INTERNAL_SERVER_ERROR"
 
-/** The GraphQL `TokenPair`, tokens in clear: this is the boundary where they leave `Redacted`. */
+/**
+ * The GraphQL `TokenPair`, tokens in clear: this is the boundary where they leave `Redacted`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface TokenPair {
   readonly __typename: "TokenPair"
   readonly accessToken: string
@@ -60,19 +78,34 @@ export interface TokenPair {
   readonly expiresAt: Date
 }
 
-/** The GraphQL `RefreshTokenRejected`: DDN turned the token down (400 → `INVALID`, 401 → `EXPIRED`). */
+/**
+ * The GraphQL `RefreshTokenRejected`: DDN turned the token down (400 → `INVALID`, 401 → `EXPIRED`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface RefreshTokenRejected {
   readonly __typename: "RefreshTokenRejected"
   readonly reason: "INVALID" | "EXPIRED"
   readonly message: string
 }
 
-/** A refresh's GraphQL value or error, with its outcome. */
+/**
+ * A refresh's GraphQL value or error, with its outcome.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type Resolution =
   | { readonly outcome: Outcome; readonly value: TokenPair | RefreshTokenRejected }
   | { readonly outcome: Outcome; readonly error: GraphQLError }
 
-/** The fixed messages, by outcome. */
+/**
+ * The fixed messages, by outcome.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const messages = {
   invalid: "The refresh token is invalid. Sign in again.",
   expired: "The refresh token has expired, was revoked or was already used. Sign in again.",
@@ -84,7 +117,12 @@ export const messages = {
 const systemError = (message: string, code: ErrorCode, extra?: Readonly<Record<string, unknown>>) =>
   NoEcho.trust(createGraphQLError(message, { extensions: { code, ...extra } }))
 
-/** The masked error of every unexpected failure: no detail, no stack. */
+/**
+ * The masked error of every unexpected failure: no detail, no stack.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export const internalError = (): GraphQLError => systemError(messages.internal, "INTERNAL_SERVER_ERROR")
 
 const outcomeOfSource: Readonly<Record<RefreshCoordinator.Source, Outcome>> = {
@@ -93,7 +131,12 @@ const outcomeOfSource: Readonly<Record<RefreshCoordinator.Source, Outcome>> = {
   coalesced: "coalesced"
 }
 
-/** The token pair of a grant; `source` says where the coordinator got it (default `upstream`). */
+/**
+ * The token pair of a grant; `source` says where the coordinator got it (default `upstream`).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const fromGrant = (
   grant: TokenGrant.TokenGrant,
   source: RefreshCoordinator.Source = "upstream"
@@ -109,7 +152,12 @@ export const fromGrant = (
   }
 })
 
-/** The data or error of a typed refresh failure. */
+/**
+ * The data or error of a typed refresh failure.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const fromError = (error: RefreshError.RefreshError): Resolution => {
   switch (error._tag) {
     case "RefreshTokenInvalid":
@@ -149,6 +197,9 @@ export const fromError = (error: RefreshError.RefreshError): Resolution => {
  * The resolution of a refresh's `Exit` (of `coordinate`, or of a plain `refresh`). Defects and
  * interruptions become the masked internal error, counted `aborted` when `aborted` says the client
  * went away (its request's signal fired) and `internal` otherwise.
+ *
+ * @since 0.1.0
+ * @category constructors
  */
 export const fromExit = (
   exit: Exit.Exit<RefreshCoordinator.Coordinated | TokenGrant.TokenGrant, RefreshError.RefreshError>,

@@ -11,10 +11,20 @@ import type * as Tracer from "effect/Tracer"
 import type * as GatewayLogger from "./GatewayLogger.js"
 import type * as RefreshResult from "./RefreshResult.js"
 
-/** The response header carrying the request id. */
+/**
+ * The response header carrying the request id.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const requestIdHeader = "x-request-id"
 
-/** Per-request state, filled in as the request is handled. */
+/**
+ * Per-request state, filled in as the request is handled.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface RequestState {
   /** A fresh UUID; incoming `x-request-id` headers are not trusted. */
   readonly id: string
@@ -28,10 +38,20 @@ export interface RequestState {
   operationSpan: Tracer.Span | undefined
 }
 
-/** How a request ended in the log: a refresh outcome, or what the HTTP layer made of it. */
+/**
+ * How a request ended in the log: a refresh outcome, or what the HTTP layer made of it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type LoggedOutcome = RefreshResult.Outcome | "ok" | "refused" | "error" | "aborted"
 
-/** A new request's state. */
+/**
+ * A new request's state.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const start = (): RequestState => ({
   id: randomUUID(),
   startedAt: performance.now(),
@@ -40,17 +60,32 @@ export const start = (): RequestState => ({
   operationSpan: undefined
 })
 
-/** The logged outcome: the refresh's if one ran, else from the status (`refused` for 4xx before any refresh). */
+/**
+ * The logged outcome: the refresh's if one ran, else from the status (`refused` for 4xx before any refresh).
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const outcomeOf = (state: RequestState, status: number, finished: boolean): LoggedOutcome =>
   !finished ? "aborted" : (state.outcome ?? (status >= 500 ? "error" : status >= 400 ? "refused" : "ok"))
 
-/** The path of a request target, without the query string. */
+/**
+ * The path of a request target, without the query string.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const pathOf = (url: string): string => {
   const query = url.indexOf("?")
   return query === -1 ? url : url.slice(0, query)
 }
 
-/** Writes the request's line at info level (nothing is built when info is off). */
+/**
+ * Writes the request's line at info level (nothing is built when info is off).
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const write = (
   logger: GatewayLogger.GatewayLogger,
   state: RequestState,

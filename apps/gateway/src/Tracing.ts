@@ -44,10 +44,20 @@ import * as Cli from "./Cli.js"
 import * as SafeSpans from "./internal/safeSpans.js"
 import type * as RequestLog from "./RequestLog.js"
 
-/** `OTEL_EXPORTER_OTLP_PROTOCOL`: OTLP/HTTP with protobuf (the default) or JSON bodies. */
+/**
+ * `OTEL_EXPORTER_OTLP_PROTOCOL`: OTLP/HTTP with protobuf (the default) or JSON bodies.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type Protocol = "http/protobuf" | "http/json"
 
-/** `OTEL_TRACES_SAMPLER`: the SDK's built-in samplers. */
+/**
+ * `OTEL_TRACES_SAMPLER`: the SDK's built-in samplers.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type SamplerName =
   | "always_on"
   | "always_off"
@@ -56,7 +66,12 @@ export type SamplerName =
   | "parentbased_always_off"
   | "parentbased_traceidratio"
 
-/** How traces are exported; parsed by `GatewayConfig` from the standard `OTEL_*` variables. */
+/**
+ * How traces are exported; parsed by `GatewayConfig` from the standard `OTEL_*` variables.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Settings {
   /** The traces URL: `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, or `OTEL_EXPORTER_OTLP_ENDPOINT` + `/v1/traces`. */
   readonly url: URL
@@ -82,10 +97,20 @@ export interface Settings {
   readonly maxExportBatchSize: number
 }
 
-/** The tracing of a gateway runtime. */
+/**
+ * The tracing of a gateway runtime.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
 export class Tracing extends Context.Tag("@ddn/gateway/Tracing")<Tracing, Service>() {}
 
-/** What the gateway asks of its tracing. */
+/**
+ * What the gateway asks of its tracing.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Service {
   /** Whether spans are made and exported. */
   readonly enabled: boolean
@@ -93,7 +118,12 @@ export interface Service {
   readonly flush: (timeout: Duration.DurationInput) => Effect.Effect<void>
 }
 
-/** Spans dropped before reaching the collector, by `reason`: `queue_full` or `export_failed`. */
+/**
+ * Spans dropped before reaching the collector, by `reason`: `queue_full` or `export_failed`.
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
 export const spansDropped = Metric.counter("ddn_gateway_trace_spans_dropped_total", {
   description: "Spans dropped before reaching the collector: the queue was full, or the export failed",
   incremental: true
@@ -106,13 +136,25 @@ const drops: SafeSpans.DropCounter = {
   exportFailed: (spans) => spansDropped.unsafeUpdate(spans, exportFailed)
 }
 
-/** The response header answering with the request's trace context. */
+/**
+ * The response header answering with the request's trace context.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const traceparentHeader = "traceparent"
 
 /**
  * The parent in a W3C `traceparent` header, when it is well formed (version 00, or a later one
+<<<<<<< HEAD
  * read as 00; not `ff`; no all-zero id), read by OpenTelemetry's own parser; otherwise none, and
  * the request starts a trace of its own.
+=======
+ * read as 00; not `ff`; no all-zero id); otherwise none, and the request starts a trace of its own.
+ *
+ * @since 0.1.0
+ * @category parsing
+>>>>>>> gateway-tidy
  */
 export const parseTraceparent = (
   header: string | ReadonlyArray<string> | undefined
@@ -121,7 +163,12 @@ export const parseTraceparent = (
   return parent === null ? Option.none() : Option.some(OtelTracer.makeExternalSpan(parent))
 }
 
-/** The W3C `traceparent` of `span`. */
+/**
+ * The W3C `traceparent` of `span`.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const formatTraceparent = (span: EffectTracer.Span): string =>
   `00-${span.traceId}-${span.spanId}-${span.sampled ? "01" : "00"}`
 
@@ -196,7 +243,12 @@ const on = (settings: Settings): Layer.Layer<Tracing> => {
   )
 }
 
-/** Tracing from the settings: none turns Effect's tracer off. */
+/**
+ * Tracing from the settings: none turns Effect's tracer off.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
 export const layer = (settings: Option.Option<Settings>): Layer.Layer<Tracing> =>
   Option.match(settings, { onNone: () => off, onSome: on })
 
@@ -205,6 +257,9 @@ const knownMethods = new Set(["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "
 /**
  * Spans for what Effect does not run: the HTTP server span of a request and its GraphQL operation.
  * Undefined when tracing is off, so the HTTP layer pays nothing.
+ *
+ * @since 0.1.0
+ * @category models
  */
 export interface RequestTracer {
   /** Starts the server span of `request` on `route`, continuing its `traceparent`, and answers with the span's. */
@@ -254,7 +309,12 @@ const makeRequestTracer = (tracer: EffectTracer.Tracer, clock: Clock.Clock): Req
   }
 }
 
-/** The request tracer of a runtime's tracing; undefined when tracing is off. */
+/**
+ * The request tracer of a runtime's tracing; undefined when tracing is off.
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
 export const requestTracer: Effect.Effect<RequestTracer | undefined, never, Tracing> = Effect.flatMap(
   Tracing,
   (tracing) =>
@@ -272,6 +332,9 @@ const operationTypes = new Set(["query", "mutation", "subscription"])
  * A yoga plugin wrapping each executed operation in a span under the request's server span, which
  * the resolvers' refreshes then run under (`RequestState.operationSpan`). Only the operation's type
  * is recorded: its name, text and variables come from the client.
+ *
+ * @since 0.1.0
+ * @category plugins
  */
 export const operationPlugin = (tracer: RequestTracer): Plugin<TracedContext> => ({
   onExecute: ({ args }) => {

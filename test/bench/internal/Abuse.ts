@@ -17,8 +17,9 @@
  * `TokenPair` for every request) and latency; for the abused window also the abuser's requests and
  * how the gateway answered them, and DDN calls per honest refresh.
  */
-import { Agent, request } from "node:http"
+import { Agent } from "node:http"
 import { between, labelOf, sleep } from "./Answers.js"
+import * as Endpoints from "./Endpoints.js"
 import * as Load from "./Load.js"
 import * as Processes from "./Processes.js"
 
@@ -67,6 +68,9 @@ export interface Figures {
   readonly gatewayExitCode: number | null
 }
 
+/** The label of a request that got no answer. */
+const labels = { TimedOut: "client_timeout", Aborted: "aborted", TransportError: "transport_error" } as const
+
 /** The first seconds of a phase, while the fresh gateway warms up, count in no window. */
 const warmUpMs = 2_000
 
@@ -89,50 +93,31 @@ export const run = async (options: Options): Promise<Figures> => {
   const honestAgent = new Agent({ keepAlive: true, maxSockets: options.honestUsers * 4 })
   const abusiveAgent = new Agent({ keepAlive: true, maxSockets: maxAbusiveInFlight })
 
-  const send = (
+  /** One request as a simulated client sends it (`forwardedFor` its `X-Forwarded-For`), read into a label. */
+  const send = async (
     agent: Agent,
     token: string,
     forwardedFor: string,
     abortAfterMs?: number
-  ): Promise<{ readonly label: string; readonly pair?: string; readonly ms: number }> =>
-    new Promise((resolve) => {
-      const startedAt = performance.now()
-      const controller = new AbortController()
-      let settled = false
-      const settle = (answer: { readonly label: string; readonly pair?: string }) => {
-        if (settled) return
-        settled = true
-        clearTimeout(timer)
-        resolve({ ...answer, ms: performance.now() - startedAt })
-      }
-      const timer = setTimeout(() => {
-        settle({ label: abortAfterMs === undefined ? "client_timeout" : "aborted" })
-        controller.abort()
-      }, abortAfterMs ?? 25_000)
-      const req = request(
-        graphqlUrl,
-        {
-          method: "POST",
-          agent,
-          headers: { ...Load.refreshHeaders, "x-forwarded-for": forwardedFor },
-          signal: controller.signal
-        },
-        (res) => {
-          const chunks: Array<Buffer> = []
-          res.on("data", (chunk: Buffer) => chunks.push(chunk))
-          res.on("end", () => settle(labelOf(res.statusCode ?? 0, Buffer.concat(chunks).toString("utf8"))))
-          res.on("error", () => settle({ label: "transport_error" }))
-        }
-      )
-      req.on("error", () => settle({ label: "transport_error" }))
-      req.end(Load.refreshBody(token))
+  ): Promise<{ readonly label: string; readonly pair?: string; readonly ms: number }> => {
+    const sent = await Load.send({
+      url: graphqlUrl,
+      token,
+      agent,
+      headers: { "x-forwarded-for": forwardedFor },
+      timeoutMs: 25_000,
+      abortAfterMs
     })
+    return {
+      ...(sent._tag === "Answered" ? labelOf(sent.status, sent.body) : { label: labels[sent._tag] }),
+      ms: sent.ms
+    }
+  }
 
   const windows = { quiet: newWindow(), abused: newWindow() }
   const abusiveAnswers: Record<string, number> = {}
   let abusiveRequests = 0
-  const stats = async () =>
-    (await (await fetch(`${sandbox.url}/sandbox/stats`)).json()) as { refreshRequests: number; rateLimited: number }
+  const stats = () => Endpoints.sandboxStats(sandbox.url)
 
   const startedAt = Date.now()
   const quietFrom = startedAt + warmUpMs
@@ -181,7 +166,7 @@ export const run = async (options: Options): Promise<Figures> => {
     })
   }
   /** Open loop: every 10 ms or so, the requests due at each rate since the last tick (fractions carried over). */
-  let before = { refreshRequests: 0, rateLimited: 0 }
+  let before: Endpoints.SandboxStats = { refreshRequests: 0, rateLimited: 0 }
   const abuser = async () => {
     await sleep(abuseFrom - Date.now())
     before = await stats()

@@ -2,7 +2,11 @@
  * Load at a fixed concurrency: autocannon sending `refreshToken` mutations, each with a refresh token
  * of its own minted ahead of the round, and checking that every answer is a `TokenPair`. Latencies are
  * recorded at sub-millisecond precision from autocannon's own per-response timings.
+ *
+ * Also the one-mutation client the drivers use outside autocannon ({@link send}), over `node:http`
+ * with a keep-alive agent, as the simulated users of the soak and the single-flight part of the bench.
  */
+import { type Agent, request } from "node:http"
 import autocannon from "autocannon"
 
 /** The mutation every load request sends; the token goes in the variables. */
@@ -16,6 +20,81 @@ export const refreshBody = (token: string): string => `${bodyPrefix}${JSON.strin
 
 /** Headers of every load request, as a GraphQL client over HTTP sends them. */
 export const refreshHeaders = { "content-type": "application/json", accept: "application/json" }
+
+/** How one mutation sent with {@link send} ended, and `ms` after it was sent. */
+export type Sent =
+  | { readonly _tag: "Answered"; readonly status: number; readonly body: string; readonly ms: number }
+  | { readonly _tag: "TimedOut" | "Aborted"; readonly ms: number }
+  /** `detail`: the socket error's code, the phase, and whether the keep-alive socket was a reused one. */
+  | { readonly _tag: "TransportError"; readonly ms: number; readonly detail: string }
+
+/**
+ * Sends one `refreshToken` mutation for `token` to `url` (the GraphQL endpoint) over `agent` (default
+ * Node's global one), with `headers` added to {@link refreshHeaders}. It gives up after `timeoutMs`
+ * (`TimedOut`), or the client aborts it after `abortAfterMs` (`Aborted`), whichever comes first;
+ * a connection error or a reset is a `TransportError`. Never rejects.
+ */
+export const send = (options: {
+  readonly url: string
+  readonly token: string
+  readonly agent?: Agent | undefined
+  readonly headers?: Readonly<Record<string, string>> | undefined
+  readonly timeoutMs?: number | undefined
+  readonly abortAfterMs?: number | undefined
+}): Promise<Sent> =>
+  new Promise((resolve) => {
+    const startedAt = performance.now()
+    const controller = new AbortController()
+    const timers: Array<ReturnType<typeof setTimeout>> = []
+    let settled = false
+    const settle = (sent: Sent) => {
+      if (settled) return
+      settled = true
+      for (const timer of timers) clearTimeout(timer)
+      resolve(sent)
+    }
+    const elapsed = () => performance.now() - startedAt
+    const stopAfter = (_tag: "TimedOut" | "Aborted", ms: number | undefined) => {
+      if (ms === undefined) return
+      timers.push(
+        setTimeout(() => {
+          settle({ _tag, ms: elapsed() })
+          controller.abort()
+        }, ms)
+      )
+    }
+    stopAfter("TimedOut", options.timeoutMs)
+    stopAfter("Aborted", options.abortAfterMs)
+    const req = request(
+      options.url,
+      {
+        method: "POST",
+        agent: options.agent,
+        headers: options.headers === undefined ? refreshHeaders : { ...refreshHeaders, ...options.headers },
+        signal: controller.signal
+      },
+      (res) => {
+        const chunks: Array<Buffer> = []
+        res.on("data", (chunk: Buffer) => chunks.push(chunk))
+        res.on("end", () =>
+          settle({
+            _tag: "Answered",
+            status: res.statusCode ?? 0,
+            body: Buffer.concat(chunks).toString("utf8"),
+            ms: elapsed()
+          })
+        )
+        res.on("error", (error) => settle(transportError(error, "response")))
+      }
+    )
+    const transportError = (error: NodeJS.ErrnoException, phase: string): Sent => ({
+      _tag: "TransportError",
+      ms: elapsed(),
+      detail: `${error.code ?? error.name} in the ${phase}, on a ${req.reusedSocket ? "reused keep-alive" : "new"} socket`
+    })
+    req.on("error", (error) => settle(transportError(error, "request")))
+    req.end(refreshBody(options.token))
+  })
 
 /** Mints `count` sessions on the sandbox at `sandboxUrl` (`POST /sandbox/sessions?count=N`) and returns their refresh tokens. */
 export const mintTokens = async (sandboxUrl: string, count: number): Promise<Array<string>> => {

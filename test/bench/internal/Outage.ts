@@ -12,6 +12,7 @@
  */
 
 import { between, labelOf, sleep } from "./Answers.js"
+import * as Endpoints from "./Endpoints.js"
 import * as Load from "./Load.js"
 import * as Processes from "./Processes.js"
 
@@ -45,21 +46,12 @@ export const run = async (options: Options): Promise<Figures> => {
   const sandbox = await Processes.sandbox({ SANDBOX_LATENCY_MS: "1-5", SANDBOX_REFRESH_TOKEN_TTL_S: "1800" })
   const gateway = await Processes.gateway(sandbox.url, { LOG_LEVEL: "warn", ...options.gatewayEnv })
   const graphqlUrl = `${gateway.url}/graphql`
-  const stats = async () =>
-    ((await (await fetch(`${sandbox.url}/sandbox/stats`)).json()) as { refreshRequests: number }).refreshRequests
+  const stats = async () => (await Endpoints.sandboxStats(sandbox.url)).refreshRequests
 
+  /** One refresh, read into a label; no answer within 25 s counts as a transport error. */
   const send = async (token: string) => {
-    try {
-      const response = await fetch(graphqlUrl, {
-        method: "POST",
-        headers: Load.refreshHeaders,
-        body: Load.refreshBody(token),
-        signal: AbortSignal.timeout(25_000)
-      })
-      return labelOf(response.status, await response.text())
-    } catch {
-      return { label: "transport_error" }
-    }
+    const sent = await Load.send({ url: graphqlUrl, token, timeoutMs: 25_000 })
+    return sent._tag === "Answered" ? labelOf(sent.status, sent.body) : { label: "transport_error" }
   }
 
   const startedAt = Date.now()
@@ -101,11 +93,7 @@ export const run = async (options: Options): Promise<Figures> => {
   const outage = async () => {
     await sleep(outageFrom - Date.now())
     const before = await stats()
-    await fetch(`${sandbox.url}/sandbox/faults`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ outage: { fault: { type: "status", status: 503 }, ms: outageMs } })
-    })
+    await Endpoints.injectFault(sandbox.url, { outage: { fault: { type: "status", status: 503 }, ms: outageMs } })
     await sleep(outageUntil - Date.now())
     upstreamCalls = (await stats()) - before
   }

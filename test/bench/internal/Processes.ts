@@ -51,6 +51,21 @@ process.once("exit", (code) => {
   else process.stderr.write(`the servers' output is in ${logDirectory}\n`)
 })
 
+/**
+ * Runs a driver's `main` and exits with the code it resolves with; if it throws, prints the error,
+ * kills every child still running and exits 1.
+ */
+export const runMain = (main: () => Promise<number>): void => {
+  main().then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`)
+      killAll()
+      process.exit(1)
+    }
+  )
+}
+
 /** Fails unless the workspace has been built. */
 export const requireBuild = (): void => {
   for (const entry of [entries.sandbox, entries.gateway]) {

@@ -1,3 +1,12 @@
+/**
+ * What leaves the process in a span, decided in two places: the Effect tracer ends every span with
+ * an exit that names the error by its tag and code fields only ({@link safeExit}), and the exporter
+ * sends a copy of each span without header attributes, credentials in URLs, exception messages,
+ * stack traces or status messages ({@link sanitize}). A token, a GraphQL variable, a header value or
+ * a request body never reaches either: no code puts one on a span, and these two would drop it.
+ *
+ * @internal
+ */
 import { type Attributes, type AttributeValue, SpanKind, SpanStatusCode } from "@opentelemetry/api"
 import { type ExportResult, ExportResultCode } from "@opentelemetry/core"
 import {
@@ -14,14 +23,6 @@ import * as Cause from "effect/Cause"
 import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import type * as Tracer from "effect/Tracer"
-
-/**
- * What leaves the process in a span, decided in two places: the Effect tracer ends every span with
- * an exit that names the error by its tag and code fields only ({@link safeExit}), and the exporter
- * sends a copy of each span without header attributes, credentials in URLs, exception messages,
- * stack traces or status messages ({@link sanitize}). A token, a GraphQL variable, a header value or
- * a request body never reaches either: no code puts one on a span, and these two would drop it.
- */
 
 /** Attributes never exported: header values (the HTTP client records them) and stack traces. */
 const droppedAttribute = (key: string) =>
