@@ -24,7 +24,6 @@ import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
-import * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import type * as CircuitBreaker from "./CircuitBreaker.js"
@@ -32,9 +31,11 @@ import { defaultLimit as defaultMaxInFlight } from "./InFlightLimit.js"
 import { AttemptLog } from "./internal/attemptLog.js"
 import * as EnvConfig from "./internal/config.js"
 import { invalidReason } from "./internal/refreshTokenInput.js"
+import { discardBody } from "./internal/response.js"
 import { parseRetryAfter } from "./internal/retryAfter.js"
 import { retryLazily } from "./internal/retrying.js"
 import { isTransient, retryPolicy, TransientFailure } from "./internal/retryPolicy.js"
+import { parseIssues } from "./internal/safeDescription.js"
 import * as UpstreamGuard from "./internal/upstreamGuard.js"
 import {
   InvalidInput,
@@ -182,15 +183,6 @@ const transportFailure = (error: HttpClientError.HttpClientError) =>
     reachedUpstream: systemErrorCode(error.cause) !== "ECONNREFUSED"
   })
 
-/** Field paths of a decode failure, never the values that failed. */
-const issuePaths = (error: ParseResult.ParseError): ReadonlyArray<string> => [
-  ...new Set(
-    ParseResult.ArrayFormatter.formatErrorSync(error).map(
-      (issue) => `${issue.path.length === 0 ? "body" : issue.path.join(".")}: ${issue._tag}`
-    )
-  )
-]
-
 const decodeBody = Schema.decodeUnknownEither(RefreshResponseBody)
 
 /** The grant in a 2xx response: its JSON body decoded with `RefreshResponseBody`, synchronously once read. */
@@ -207,13 +199,9 @@ const decodeGrant = (
       const body = decodeBody(json)
       return Either.isRight(body)
         ? Effect.succeed(TokenGrant.fromResponse(body.right, receivedAt))
-        : Effect.fail(new UpstreamBadResponse({ status: response.status, issues: issuePaths(body.left) }))
+        : Effect.fail(new UpstreamBadResponse({ status: response.status, issues: parseIssues(body.left, "body") }))
     }
   })
-
-/** Reads and drops a body we do not need, so the keep-alive connection can be reused. */
-const discardBody = (response: HttpClientResponse.HttpClientResponse) =>
-  response.arrayBuffer.pipe(Effect.timeout(Duration.seconds(1)), Effect.ignore)
 
 /** Fails with `error` once the body is drained. */
 const answeredWith = <E>(response: HttpClientResponse.HttpClientResponse, error: E): Effect.Effect<never, E> =>
