@@ -23,7 +23,7 @@ import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as SubscriptionRef from "effect/SubscriptionRef"
 import type { Redis } from "ioredis"
-import * as EnvConfig from "../internal/config.js"
+import * as EnvConfig from "../EnvConfig.js"
 
 /** Redis could not serve a command: not connected, too slow, or it answered with an error. */
 export class RedisUnavailable extends Schema.TaggedError<RedisUnavailable>()("RedisUnavailable", {
