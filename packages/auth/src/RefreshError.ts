@@ -51,6 +51,13 @@ export const UnavailableReason = Schema.Literal(
 /** @see UnavailableReason */
 export type UnavailableReason = typeof UnavailableReason.Type
 
+/** What the last attempt met, as an `UpstreamUnavailable` message says it (a status is shown as is). */
+const lastAttemptMet: Record<"Transport" | "Timeout" | "Deadline", string> = {
+  Transport: "connection failed",
+  Timeout: "attempt timed out",
+  Deadline: "deadline exceeded"
+}
+
 /**
  * The upstream could not be reached or kept failing: connection errors, per-attempt timeouts,
  * 408/5xx after every allowed attempt, or the overall deadline; or the client refused to call it
@@ -64,14 +71,7 @@ export class UpstreamUnavailable extends Schema.TaggedError<UpstreamUnavailable>
   override get message(): string {
     if (this.reason === "CircuitOpen") return "DDN is unavailable: calls are paused after repeated failures"
     if (this.reason === "InFlightLimit") return "DDN is unavailable: too many calls are in flight"
-    const last =
-      this.reason === "Status"
-        ? `HTTP ${this.status}`
-        : this.reason === "Timeout"
-          ? "attempt timed out"
-          : this.reason === "Deadline"
-            ? "deadline exceeded"
-            : "connection failed"
+    const last = this.reason === "Status" ? `HTTP ${this.status}` : lastAttemptMet[this.reason]
     return `DDN is unavailable after ${this.attempts} attempt(s): ${last}`
   }
 }

@@ -43,6 +43,18 @@ export const TokenStoreFailure = Schema.Literal("Corrupt", "ReadFailed", "WriteF
 /** @see TokenStoreFailure */
 export type TokenStoreFailure = typeof TokenStoreFailure.Type
 
+/** What a `TokenStoreError` message says went wrong. */
+const whatFailed = (reason: TokenStoreFailure): string => {
+  switch (reason) {
+    case "Corrupt":
+      return "The token store does not hold a valid session"
+    case "ReadFailed":
+      return "The token store could not be read"
+    case "WriteFailed":
+      return "The token store could not be written"
+  }
+}
+
 /**
  * The store could not be read or written, or holds something that is not a session. `detail` names
  * the system error or the undecodable field paths, never the store's content.
@@ -53,13 +65,7 @@ export class TokenStoreError extends Schema.TaggedError<TokenStoreError>()("Toke
   path: Schema.optional(Schema.String)
 }) {
   override get message(): string {
-    const what =
-      this.reason === "Corrupt"
-        ? "The token store does not hold a valid session"
-        : this.reason === "ReadFailed"
-          ? "The token store could not be read"
-          : "The token store could not be written"
-    return `${what} (${this.detail})${this.path === undefined ? "" : `: ${this.path}`}`
+    return `${whatFailed(this.reason)} (${this.detail})${this.path === undefined ? "" : `: ${this.path}`}`
   }
 }
 
