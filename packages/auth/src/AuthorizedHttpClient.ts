@@ -61,6 +61,9 @@ export function make(
 /**
  * Replaces the `HttpClient` in context with the authorized one. Provide it to the code that calls
  * the DDN API, never to `DdnAuthClient` itself: the refresh endpoint takes no bearer token.
+ *
+ * @since 0.1.0
+ * @category layers
  */
 export const layer: Layer.Layer<HttpClient.HttpClient, never, TokenSession | HttpClient.HttpClient> = Layer.effect(
   HttpClient.HttpClient,

@@ -49,10 +49,20 @@ import {
 import * as RefreshMetrics from "./RefreshMetrics.js"
 import { RefreshResponseBody, TokenGrant } from "./TokenGrant.js"
 
-/** The refresh client service. */
+/**
+ * The refresh client service.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
 export class DdnAuthClient extends Context.Tag("@ddn/auth/DdnAuthClient")<DdnAuthClient, Service>() {}
 
-/** What the client can do. */
+/**
+ * What the client can do.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Service {
   /**
    * Trades a refresh token for a new pair. Refuses bad input with `InvalidInput` before any call;
@@ -63,7 +73,12 @@ export interface Service {
   readonly upstream: Effect.Effect<UpstreamStatus>
 }
 
-/** How the calls to DDN from one client stand. */
+/**
+ * How the calls to DDN from one client stand.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface UpstreamStatus {
   /** The circuit breaker's state (`closed` when the breaker is off). */
   readonly circuit: CircuitBreaker.State
@@ -75,7 +90,12 @@ export interface UpstreamStatus {
   readonly maxInFlight: number
 }
 
-/** How hard to try: the deadline, attempts and backoff of one refresh. */
+/**
+ * How hard to try: the deadline, attempts and backoff of one refresh.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Policy {
   /** Overall deadline for one refresh, retries and waits included. Default 10 s. */
   readonly deadline?: Duration.DurationInput | undefined
@@ -100,7 +120,12 @@ export interface Policy {
   readonly circuitBreaker?: CircuitBreaker.Options | false | undefined
 }
 
-/** The status of a client with nothing in flight, closed and unpaused: for test doubles of {@link Service}. */
+/**
+ * The status of a client with nothing in flight, closed and unpaused: for test doubles of {@link Service}.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const idleUpstream: UpstreamStatus = {
   circuit: "closed",
   pausedUntil: Option.none(),
@@ -108,13 +133,23 @@ export const idleUpstream: UpstreamStatus = {
   maxInFlight: defaultMaxInFlight
 }
 
-/** How to reach DDN and how hard to try. */
+/**
+ * How to reach DDN and how hard to try.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Options extends Policy {
   /** Base URL of the DDN API, e.g. `https://api.example.com`; the endpoint path is appended. */
   readonly apiUrl: string | URL
 }
 
-/** The defaults of `Options`. */
+/**
+ * The defaults of `Options`.
+ *
+ * @since 0.1.0
+ * @category config
+ */
 export const defaults = {
   deadline: Duration.seconds(10),
   attemptTimeout: Duration.seconds(3),
@@ -123,10 +158,20 @@ export const defaults = {
   maxInFlight: defaultMaxInFlight
 } as const
 
-/** The endpoint path, relative to `apiUrl`. */
+/**
+ * The endpoint path, relative to `apiUrl`.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const refreshPath = "/gateway/auth/refresh"
 
-/** `DDN_API_URL`: the base URL of the DDN API, `http://` or `https://` (required by {@link config}). */
+/**
+ * `DDN_API_URL`: the base URL of the DDN API, `http://` or `https://` (required by {@link config}).
+ *
+ * @since 0.1.0
+ * @category config
+ */
 export const apiUrlConfig: Config.Config<URL> = EnvConfig.url("DDN_API_URL", ["http:", "https:"])
 
 /**
@@ -134,6 +179,9 @@ export const apiUrlConfig: Config.Config<URL> = EnvConfig.url("DDN_API_URL", ["h
  * `DDN_ATTEMPT_TIMEOUT_MS` (1–600000, default 3000), `DDN_MAX_ATTEMPTS` (1–10, default 4),
  * `DDN_MAX_IN_FLIGHT` (1–100000, default 256). Unset variables keep their defaults; a blank or bad
  * one fails naming it.
+ *
+ * @since 0.1.0
+ * @category config
  */
 export const policyConfig: Config.Config<
   Required<Pick<Policy, "deadline" | "attemptTimeout" | "maxAttempts" | "maxInFlight">>
@@ -146,7 +194,12 @@ export const policyConfig: Config.Config<
   maxInFlight: EnvConfig.integer("DDN_MAX_IN_FLIGHT", 1, 100_000).pipe(Config.withDefault(defaults.maxInFlight))
 })
 
-/** `Options` from the environment: {@link apiUrlConfig} and {@link policyConfig}. */
+/**
+ * `Options` from the environment: {@link apiUrlConfig} and {@link policyConfig}.
+ *
+ * @since 0.1.0
+ * @category config
+ */
 export const config: Config.Config<Options> = Config.map(
   Config.all([apiUrlConfig, policyConfig]),
   ([apiUrl, policy]): Options => ({ ...policy, apiUrl })
@@ -263,7 +316,12 @@ const conclude = (error: RefreshError | TransientFailure, log: AttemptLog): Effe
 /** The span of one refresh; no call-site stack trace is captured (it would cost an `Error` per call). */
 const refreshSpan = { captureStackTrace: false } as const
 
-/** Builds the client from `Options`; needs an `HttpClient`. */
+/**
+ * Builds the client from `Options`; needs an `HttpClient`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const make = (options: Options): Effect.Effect<Service, never, HttpClient.HttpClient> =>
   Effect.gen(function* () {
     const deadlineMillis = Duration.toMillis(Duration.decode(options.deadline ?? defaults.deadline))
@@ -380,11 +438,21 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
     return DdnAuthClient.of({ refresh, upstream })
   })
 
-/** The client as a layer, from explicit `Options`. */
+/**
+ * The client as a layer, from explicit `Options`.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
 export const layer = (options: Options): Layer.Layer<DdnAuthClient, never, HttpClient.HttpClient> =>
   Layer.effect(DdnAuthClient, make(options))
 
-/** The client as a layer, from a `Config` of `Options` (default: the `DDN_*` environment variables of `config`). */
+/**
+ * The client as a layer, from a `Config` of `Options` (default: the `DDN_*` environment variables of `config`).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
 export const layerConfig = (
   options: Config.Config<Options> = config
 ): Layer.Layer<DdnAuthClient, ConfigError.ConfigError, HttpClient.HttpClient> =>
