@@ -2,12 +2,14 @@
  * The gateway's settings, read from the environment with Effect `Config`: the gateway's own
  * variables here, the core's (`DDN_*`, `REDIS_URL`) through the core's `Config`s
  * (`DdnAuthClient.apiUrlConfig`, `DdnAuthClient.policyConfig`, `RefreshCoordinator.config`,
- * `RefreshCoordinator.redisSettingsConfig`), so each variable is parsed in exactly one place. Unset variables keep their defaults; a blank or bad value fails with a `ConfigError` that
+ * `RefreshCoordinator.redisSettingsConfig`), so each variable is parsed in exactly one place, and
+ * every one the same way (`EnvConfig.parsed`: trimmed, blank refused, its name on every error).
+ * Unset variables keep their defaults; a blank or bad value fails with a `ConfigError` that
  * {@link formatError} turns into one line naming the variable.
  *
  * @since 0.1.0
  */
-import { DdnAuthClient, RefreshCoordinator } from "@ddn/auth"
+import { DdnAuthClient, EnvConfig, RefreshCoordinator } from "@ddn/auth"
 import { RefreshCoordinator as SharedCoordinator } from "@ddn/auth/redis"
 import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
@@ -109,14 +111,12 @@ export const logLevels: Readonly<Record<string, LogLevel.LogLevel>> = {
 
 type Parse<A> = (raw: string) => Either.Either<A, string>
 
-const shown = (raw: string) => JSON.stringify(raw.length > 64 ? `${raw.slice(0, 64)}…` : raw)
-
 const integer =
   (min: number, max: number, expected: string): Parse<number> =>
   (raw) =>
     /^\d+$/.test(raw) && Number(raw) >= min && Number(raw) <= max
       ? Either.right(Number(raw))
-      : Either.left(`expected ${expected}, got ${shown(raw)}`)
+      : Either.left(`expected ${expected}, got ${EnvConfig.shown(raw)}`)
 
 const millis =
   (min: number, max: number, expected: string): Parse<Duration.Duration> =>
@@ -126,7 +126,7 @@ const millis =
 const logLevel: Parse<LogLevel.LogLevel> = (raw) => {
   const level = logLevels[raw.toLowerCase()]
   return level === undefined
-    ? Either.left(`expected one of ${Object.keys(logLevels).join(", ")}, got ${shown(raw)}`)
+    ? Either.left(`expected one of ${Object.keys(logLevels).join(", ")}, got ${EnvConfig.shown(raw)}`)
     : Either.right(level)
 }
 
@@ -138,32 +138,19 @@ const origins: Parse<ReadonlyArray<string>> = (raw) => {
   for (const entry of list) {
     const origin = URL.canParse(entry) ? new URL(entry).origin : "null"
     if (origin === "null" || origin !== entry.replace(/\/$/, "").toLowerCase()) {
-      return Either.left(`expected comma-separated origins like https://app.example.com, got ${shown(entry)}`)
+      return Either.left(`expected comma-separated origins like https://app.example.com, got ${EnvConfig.shown(entry)}`)
     }
   }
   return Either.right(list.map((entry) => new URL(entry).origin))
 }
 
 const host: Parse<string> = (raw) =>
-  /^[\w.:-]+$/.test(raw) ? Either.right(raw) : Either.left(`expected a host name or IP address, got ${shown(raw)}`)
-
-/**
- * One variable, trimmed and parsed: blank is refused, and `parse` returns the value or why it is
- * refused. The check sits right on the named primitive, so Effect puts the variable's name on the error.
- */
-const parsed = <A>(name: string, parse: Parse<A>): Config.Config<A> =>
-  Config.string(name).pipe(
-    Config.mapOrFail((raw) => {
-      const value = raw.trim()
-      return Either.mapLeft(
-        value === "" ? Either.left("must not be empty (unset it to use the default)") : parse(value),
-        (message) => ConfigError.InvalidData([], message)
-      )
-    })
-  )
+  /^[\w.:-]+$/.test(raw)
+    ? Either.right(raw)
+    : Either.left(`expected a host name or IP address, got ${EnvConfig.shown(raw)}`)
 
 const withDefault = <A>(name: string, parse: Parse<A>, fallback: A): Config.Config<A> =>
-  Config.withDefault(parsed(name, parse), fallback)
+  Config.withDefault(EnvConfig.parsed(name, parse), fallback)
 
 /** The most refreshes one request can carry (graphql-armor allows 3 aliases): the least non-zero rate limit. */
 export const maxRefreshesPerRequest = 4
@@ -188,7 +175,7 @@ export const nodeEnvironments = ["production", "development", "test"] as const
 const nodeEnv: Parse<(typeof nodeEnvironments)[number]> = (raw) => {
   const known = nodeEnvironments.find((name) => name === raw)
   return known === undefined
-    ? Either.left(`expected one of ${nodeEnvironments.join(", ")}, got ${shown(raw)}`)
+    ? Either.left(`expected one of ${nodeEnvironments.join(", ")}, got ${EnvConfig.shown(raw)}`)
     : Either.right(known)
 }
 
@@ -198,7 +185,7 @@ export const otlpProtocols = ["http/protobuf", "http/json"] as const
 const otlpProtocol: Parse<Tracing.Protocol> = (raw) => {
   const known = otlpProtocols.find((name) => name === raw)
   return known === undefined
-    ? Either.left(`expected one of ${otlpProtocols.join(", ")}, got ${shown(raw)}`)
+    ? Either.left(`expected one of ${otlpProtocols.join(", ")}, got ${EnvConfig.shown(raw)}`)
     : Either.right(known)
 }
 
@@ -215,14 +202,14 @@ export const samplers = [
 const sampler: Parse<Tracing.SamplerName> = (raw) => {
   const known = samplers.find((name) => name === raw)
   return known === undefined
-    ? Either.left(`expected one of ${samplers.join(", ")}, got ${shown(raw)}`)
+    ? Either.left(`expected one of ${samplers.join(", ")}, got ${EnvConfig.shown(raw)}`)
     : Either.right(known)
 }
 
 const ratio: Parse<number> = (raw) =>
   /^(0(\.\d+)?|1(\.0+)?|\.\d+)$/.test(raw)
     ? Either.right(Number(raw))
-    : Either.left(`expected a number from 0 to 1, got ${shown(raw)}`)
+    : Either.left(`expected a number from 0 to 1, got ${EnvConfig.shown(raw)}`)
 
 /** An OTLP endpoint: http(s), never echoed (it may carry credentials). */
 const otlpUrl: Parse<URL> = (raw) => {
@@ -243,7 +230,7 @@ const keyValues =
       const at = entry.indexOf("=")
       const key = at <= 0 ? "" : entry.slice(0, at).trim()
       if (key === "")
-        return Either.left(`expected comma-separated key=value ${what}${echo ? `, got ${shown(entry)}` : ""}`)
+        return Either.left(`expected comma-separated key=value ${what}${echo ? `, got ${EnvConfig.shown(entry)}` : ""}`)
       try {
         pairs[decodeURIComponent(key)] = decodeURIComponent(entry.slice(at + 1).trim())
       } catch {
@@ -258,8 +245,8 @@ const keyValues =
  * traces URL as is; `OTEL_EXPORTER_OTLP_ENDPOINT` is a base URL that `/v1/traces` is appended to.
  */
 const tracing: Config.Config<Option.Option<Tracing.Settings>> = Config.all({
-  tracesEndpoint: Config.option(parsed("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", otlpUrl)),
-  endpoint: Config.option(parsed("OTEL_EXPORTER_OTLP_ENDPOINT", otlpUrl)),
+  tracesEndpoint: Config.option(EnvConfig.parsed("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", otlpUrl)),
+  endpoint: Config.option(EnvConfig.parsed("OTEL_EXPORTER_OTLP_ENDPOINT", otlpUrl)),
   protocol: withDefault("OTEL_EXPORTER_OTLP_PROTOCOL", otlpProtocol, "http/protobuf" as Tracing.Protocol),
   headers: Config.map(
     withDefault("OTEL_EXPORTER_OTLP_HEADERS", keyValues("headers", false), {} as Record<string, string>),
@@ -324,7 +311,9 @@ export const config: Config.Config<GatewayConfig> = Config.all({
   metricsPort: withDefault("METRICS_PORT", metricsPort, defaults.metricsPort),
   metricsHost: withDefault("METRICS_HOST", host, defaults.metricsHost),
   tracing,
-  production: Config.map(Config.option(parsed("NODE_ENV", nodeEnv)), (env) => Option.contains(env, "production"))
+  production: Config.map(Config.option(EnvConfig.parsed("NODE_ENV", nodeEnv)), (env) =>
+    Option.contains(env, "production")
+  )
 }).pipe(
   Config.mapOrFail((settings) =>
     settings.production && Option.isNone(settings.ddnApiUrl)

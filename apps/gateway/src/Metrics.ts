@@ -3,14 +3,12 @@
  *
  * - `ddn_gateway_refreshes_total{outcome}` and `ddn_gateway_refresh_duration_seconds{outcome}`,
  *   recorded by the gateway per refresh (every outcome pre-declared at 0);
- * - the core's Effect counters `ddn_upstream_attempts_total{outcome}`, `ddn_upstream_retries_total`,
- *   `ddn_refresh_coalesced_total`, `ddn_refresh_reused_total`, the coordination's
- *   `ddn_coordination_degraded` (gauge), `ddn_coordination_fallbacks_total` and
- *   `ddn_coordination_takeovers_total`, `ddn_upstream_refused_total{reason}` (attempts refused
- *   locally: `open` circuit, `paused` by DDN's `Retry-After`, `in_flight` bound), the tracing's
- *   `ddn_gateway_trace_spans_dropped_total{reason}`, read from the Effect metric
- *   registry at scrape time (a prom-client `collect` callback over `Metric.snapshot`), so the hot
- *   path pays nothing for them;
+ * - the core's Effect metrics, named, described and labelled by `RefreshMetrics.descriptors` (the
+ *   upstream attempts by outcome, retries, coalesced and reused refreshes, attempts refused locally
+ *   by reason, the coordination's fallbacks, takeovers and degraded gauge), and the tracing's
+ *   `ddn_gateway_trace_spans_dropped_total{reason}`, read from the Effect metric registry at scrape
+ *   time (a prom-client `collect` callback over `Metric.snapshot`), so the hot path pays nothing
+ *   for them; every label value is reported, at 0 before its first use;
  * - the client's upstream status at scrape time: `ddn_upstream_circuit_state` (0 closed, 1 half-open,
  *   2 open), `ddn_upstream_in_flight`, `ddn_upstream_paused_seconds` (left in DDN's pause, 0 when none);
  * - Node's default process metrics (`process_*`, `nodejs_*`).
@@ -19,7 +17,7 @@
  *
  * @since 0.1.0
  */
-import type { DdnAuthClient } from "@ddn/auth"
+import { type DdnAuthClient, RefreshMetrics } from "@ddn/auth"
 import * as DateTime from "effect/DateTime"
 import type * as MetricPair from "effect/MetricPair"
 import * as MetricState from "effect/MetricState"
@@ -52,65 +50,19 @@ export interface GatewayMetrics {
 /** Latency buckets in seconds, up to the default 10 s deadline. */
 export const latencyBuckets: ReadonlyArray<number> = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 
-/** The core counters bridged from Effect, with the label values reported as 0 before their first use. */
-const coreCounters = [
-  {
-    name: "ddn_upstream_attempts_total",
-    help: "HTTP attempts made to the DDN refresh endpoint, by outcome (status class, timeout or transport)",
-    label: "outcome",
-    initial: ["2xx", "3xx", "4xx", "5xx", "timeout", "transport"]
-  },
-  {
-    name: "ddn_upstream_retries_total",
-    help: "Retries of the DDN refresh endpoint after a transient failure",
-    label: undefined,
-    initial: []
-  },
-  {
-    name: "ddn_refresh_coalesced_total",
-    help: "Refreshes that shared an in-flight upstream call for the same refresh token",
-    label: undefined,
-    initial: []
-  },
-  {
-    name: "ddn_refresh_reused_total",
-    help: "Refreshes answered from the reuse window without an upstream call",
-    label: undefined,
-    initial: []
-  },
-  {
-    name: "ddn_upstream_refused_total",
-    help: "Upstream attempts refused locally, by reason (circuit open, paused by DDN, in-flight bound)",
-    label: "reason",
-    initial: ["open", "paused", "in_flight"]
-  },
-  {
-    name: "ddn_coordination_fallbacks_total",
-    help: "Refreshes coordinated within this instance because Redis failed or timed out",
-    label: undefined,
-    initial: []
-  },
-  {
-    name: "ddn_coordination_takeovers_total",
-    help: "Refreshes taken over from an instance whose lease lapsed",
-    label: undefined,
-    initial: []
-  },
+/**
+ * The Effect metrics read at scrape time: the core's, named and described by their
+ * `RefreshMetrics.descriptors`, and the tracing's spans dropped.
+ */
+const bridged: ReadonlyArray<RefreshMetrics.Descriptor> = [
+  ...Object.values(RefreshMetrics.descriptors),
   {
     name: "ddn_gateway_trace_spans_dropped_total",
     help: "Spans dropped before reaching the collector (tracing on): queue_full or export_failed",
-    label: "reason",
-    initial: ["queue_full", "export_failed"]
+    type: "counter",
+    label: { name: "reason", values: ["queue_full", "export_failed"] }
   }
-] as const
-
-/** The core gauges bridged from Effect (unlabelled), reported as 0 before their first value. */
-const coreGauges = [
-  {
-    name: "ddn_coordination_degraded",
-    help: "1 while refreshes are coordinated within this instance because Redis is unreachable"
-  }
-] as const
+]
 
 const countOf = (state: MetricState.MetricState.Untyped): number =>
   MetricState.isCounterState(state) ? Number(state.count) : 0
@@ -150,37 +102,38 @@ export const make = (snapshot: EffectSnapshot, upstream?: UpstreamReader): Gatew
     duration.zero({ outcome })
   }
 
-  for (const core of coreCounters) {
+  for (const metric of bridged.filter((descriptor) => descriptor.type === "counter")) {
+    const label = metric.label
     new Counter({
-      name: core.name,
-      help: core.help,
-      labelNames: core.label === undefined ? [] : [core.label],
+      name: metric.name,
+      help: metric.help,
+      labelNames: label === undefined ? [] : [label.name],
       registers: [registry],
       collect() {
         this.reset()
-        if (core.label === undefined) this.inc(0)
-        for (const value of core.initial) this.inc({ [core.label!]: value }, 0)
+        if (label === undefined) this.inc(0)
+        else for (const value of label.values) this.inc({ [label.name]: value }, 0)
         for (const pair of snapshot()) {
-          if (pair.metricKey.name !== core.name) continue
+          if (pair.metricKey.name !== metric.name) continue
           const value = countOf(pair.metricState)
-          if (core.label === undefined) {
+          if (label === undefined) {
             if (pair.metricKey.tags.length === 0) this.inc(value)
             continue
           }
-          const tag = pair.metricKey.tags.find((t) => t.key === core.label)
-          if (tag !== undefined) this.inc({ [core.label]: tag.value }, value)
+          const tag = pair.metricKey.tags.find((t) => t.key === label.name)
+          if (tag !== undefined) this.inc({ [label.name]: tag.value }, value)
         }
       }
     })
   }
 
-  for (const core of coreGauges) {
+  for (const metric of bridged.filter((descriptor) => descriptor.type === "gauge")) {
     new Gauge({
-      name: core.name,
-      help: core.help,
+      name: metric.name,
+      help: metric.help,
       registers: [registry],
       collect() {
-        const pair = snapshot().find((candidate) => candidate.metricKey.name === core.name)
+        const pair = snapshot().find((candidate) => candidate.metricKey.name === metric.name)
         this.set(pair === undefined ? 0 : gaugeOf(pair.metricState))
       }
     })

@@ -13,10 +13,9 @@
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import { discardBody } from "./internal/response.js"
 import { type SessionError, TokenSession } from "./TokenSession.js"
 
 const noAccessToken = (request: HttpClientRequest.HttpClientRequest) => (error: SessionError) =>
@@ -27,11 +26,12 @@ const noAccessToken = (request: HttpClientRequest.HttpClientRequest) => (error: 
     description: `no DDN access token: ${error.message}`
   })
 
-/** Reads and drops the body of a refused response, so its connection can be reused. */
-const discardBody = (response: HttpClientResponse.HttpClientResponse) =>
-  response.arrayBuffer.pipe(Effect.timeout(Duration.seconds(1)), Effect.ignore)
-
-/** Wraps `client` (default: the `HttpClient` in context) with the session's bearer token and the 401 retry. */
+/**
+ * Wraps `client` (default: the `HttpClient` in context) with the session's bearer token and the 401 retry.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export function make(): Effect.Effect<HttpClient.HttpClient, never, TokenSession | HttpClient.HttpClient>
 export function make(client: HttpClient.HttpClient): Effect.Effect<HttpClient.HttpClient, never, TokenSession>
 export function make(
@@ -61,6 +61,9 @@ export function make(
 /**
  * Replaces the `HttpClient` in context with the authorized one. Provide it to the code that calls
  * the DDN API, never to `DdnAuthClient` itself: the refresh endpoint takes no bearer token.
+ *
+ * @since 0.1.0
+ * @category layers
  */
 export const layer: Layer.Layer<HttpClient.HttpClient, never, TokenSession | HttpClient.HttpClient> = Layer.effect(
   HttpClient.HttpClient,

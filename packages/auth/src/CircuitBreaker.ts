@@ -23,13 +23,26 @@ import { type Admission, CircuitState, type Settings, type Verdict } from "./int
 /**
  * `closed` (calls go ahead), `open` (calls are refused until `openFor` has passed) or `half_open`
  * (the next call is the probe that decides; the others are refused while it runs).
+ *
+ * @since 0.1.0
+ * @category models
  */
 export type State = "closed" | "open" | "half_open"
 
-/** How one call went: a `failure` counts against the upstream, a `success` for it, `ignored` not at all. */
+/**
+ * How one call went: a `failure` counts against the upstream, a `success` for it, `ignored` not at all.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type { Verdict }
 
-/** The breaker's settings. */
+/**
+ * The breaker's settings.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Options {
   /** The rolling window calls are counted in (ten buckets of a tenth each). Default 10 s. */
   readonly window?: Duration.DurationInput | undefined
@@ -41,7 +54,12 @@ export interface Options {
   readonly openFor?: Duration.DurationInput | undefined
 }
 
-/** The defaults of {@link Options}. */
+/**
+ * The defaults of {@link Options}.
+ *
+ * @since 0.1.0
+ * @category config
+ */
 export const defaults = {
   window: Duration.seconds(10),
   minimumCalls: 20,
@@ -49,14 +67,24 @@ export const defaults = {
   openFor: Duration.seconds(5)
 } as const
 
-/** A call refused because the breaker is open (or half-open with its probe under way); `retryAfter` is until the next probe. */
+/**
+ * A call refused because the breaker is open (or half-open with its probe under way); `retryAfter` is until the next probe.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class CircuitOpen extends Data.TaggedError("CircuitOpen")<{ readonly retryAfter: Duration.Duration }> {
   override get message(): string {
     return `The circuit is open; the next probe in ${Math.ceil(Duration.toSeconds(this.retryAfter))} s`
   }
 }
 
-/** A circuit breaker. */
+/**
+ * A circuit breaker.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface CircuitBreaker {
   /** The state now. */
   readonly state: Effect.Effect<State>
@@ -76,11 +104,21 @@ export const settings = (options: Options = {}): Settings => ({
   openMillis: Duration.toMillis(Duration.decode(options.openFor ?? defaults.openFor))
 })
 
-/** A classifier for `withBreaker`: every typed failure is a `failure`, success a `success`, the rest (interruptions, defects) `ignored`. */
+/**
+ * A classifier for `withBreaker`: every typed failure is a `failure`, success a `success`, the rest (interruptions, defects) `ignored`.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const failuresAreFailures = <A, E>(exit: Exit.Exit<A, E>): Verdict =>
   Exit.isSuccess(exit) ? "success" : Option.isSome(Cause.failureOption(exit.cause)) ? "failure" : "ignored"
 
-/** Makes a closed breaker. */
+/**
+ * Makes a closed breaker.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const make = (options: Options = {}): Effect.Effect<CircuitBreaker> =>
   Effect.sync(() => {
     const circuit = new CircuitState(settings(options))

@@ -24,17 +24,18 @@ import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
-import * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import type * as CircuitBreaker from "./CircuitBreaker.js"
+import * as EnvConfig from "./EnvConfig.js"
 import { defaultLimit as defaultMaxInFlight } from "./InFlightLimit.js"
 import { AttemptLog } from "./internal/attemptLog.js"
-import * as EnvConfig from "./internal/config.js"
 import { invalidReason } from "./internal/refreshTokenInput.js"
+import { discardBody } from "./internal/response.js"
 import { parseRetryAfter } from "./internal/retryAfter.js"
 import { retryLazily } from "./internal/retrying.js"
 import { isTransient, retryPolicy, TransientFailure } from "./internal/retryPolicy.js"
+import { parseIssues } from "./internal/safeDescription.js"
 import * as UpstreamGuard from "./internal/upstreamGuard.js"
 import {
   InvalidInput,
@@ -48,10 +49,20 @@ import {
 import * as RefreshMetrics from "./RefreshMetrics.js"
 import { RefreshResponseBody, TokenGrant } from "./TokenGrant.js"
 
-/** The refresh client service. */
+/**
+ * The refresh client service.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
 export class DdnAuthClient extends Context.Tag("@ddn/auth/DdnAuthClient")<DdnAuthClient, Service>() {}
 
-/** What the client can do. */
+/**
+ * What the client can do.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Service {
   /**
    * Trades a refresh token for a new pair. Refuses bad input with `InvalidInput` before any call;
@@ -62,7 +73,12 @@ export interface Service {
   readonly upstream: Effect.Effect<UpstreamStatus>
 }
 
-/** How the calls to DDN from one client stand. */
+/**
+ * How the calls to DDN from one client stand.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface UpstreamStatus {
   /** The circuit breaker's state (`closed` when the breaker is off). */
   readonly circuit: CircuitBreaker.State
@@ -74,7 +90,12 @@ export interface UpstreamStatus {
   readonly maxInFlight: number
 }
 
-/** How hard to try: the deadline, attempts and backoff of one refresh. */
+/**
+ * How hard to try: the deadline, attempts and backoff of one refresh.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Policy {
   /** Overall deadline for one refresh, retries and waits included. Default 10 s. */
   readonly deadline?: Duration.DurationInput | undefined
@@ -99,7 +120,12 @@ export interface Policy {
   readonly circuitBreaker?: CircuitBreaker.Options | false | undefined
 }
 
-/** The status of a client with nothing in flight, closed and unpaused: for test doubles of {@link Service}. */
+/**
+ * The status of a client with nothing in flight, closed and unpaused: for test doubles of {@link Service}.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const idleUpstream: UpstreamStatus = {
   circuit: "closed",
   pausedUntil: Option.none(),
@@ -107,13 +133,23 @@ export const idleUpstream: UpstreamStatus = {
   maxInFlight: defaultMaxInFlight
 }
 
-/** How to reach DDN and how hard to try. */
+/**
+ * How to reach DDN and how hard to try.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Options extends Policy {
   /** Base URL of the DDN API, e.g. `https://api.example.com`; the endpoint path is appended. */
   readonly apiUrl: string | URL
 }
 
-/** The defaults of `Options`. */
+/**
+ * The defaults of `Options`.
+ *
+ * @since 0.1.0
+ * @category config
+ */
 export const defaults = {
   deadline: Duration.seconds(10),
   attemptTimeout: Duration.seconds(3),
@@ -122,10 +158,20 @@ export const defaults = {
   maxInFlight: defaultMaxInFlight
 } as const
 
-/** The endpoint path, relative to `apiUrl`. */
+/**
+ * The endpoint path, relative to `apiUrl`.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const refreshPath = "/gateway/auth/refresh"
 
-/** `DDN_API_URL`: the base URL of the DDN API, `http://` or `https://` (required by {@link config}). */
+/**
+ * `DDN_API_URL`: the base URL of the DDN API, `http://` or `https://` (required by {@link config}).
+ *
+ * @since 0.1.0
+ * @category config
+ */
 export const apiUrlConfig: Config.Config<URL> = EnvConfig.url("DDN_API_URL", ["http:", "https:"])
 
 /**
@@ -133,6 +179,9 @@ export const apiUrlConfig: Config.Config<URL> = EnvConfig.url("DDN_API_URL", ["h
  * `DDN_ATTEMPT_TIMEOUT_MS` (1–600000, default 3000), `DDN_MAX_ATTEMPTS` (1–10, default 4),
  * `DDN_MAX_IN_FLIGHT` (1–100000, default 256). Unset variables keep their defaults; a blank or bad
  * one fails naming it.
+ *
+ * @since 0.1.0
+ * @category config
  */
 export const policyConfig: Config.Config<
   Required<Pick<Policy, "deadline" | "attemptTimeout" | "maxAttempts" | "maxInFlight">>
@@ -145,7 +194,12 @@ export const policyConfig: Config.Config<
   maxInFlight: EnvConfig.integer("DDN_MAX_IN_FLIGHT", 1, 100_000).pipe(Config.withDefault(defaults.maxInFlight))
 })
 
-/** `Options` from the environment: {@link apiUrlConfig} and {@link policyConfig}. */
+/**
+ * `Options` from the environment: {@link apiUrlConfig} and {@link policyConfig}.
+ *
+ * @since 0.1.0
+ * @category config
+ */
 export const config: Config.Config<Options> = Config.map(
   Config.all([apiUrlConfig, policyConfig]),
   ([apiUrl, policy]): Options => ({ ...policy, apiUrl })
@@ -182,15 +236,6 @@ const transportFailure = (error: HttpClientError.HttpClientError) =>
     reachedUpstream: systemErrorCode(error.cause) !== "ECONNREFUSED"
   })
 
-/** Field paths of a decode failure, never the values that failed. */
-const issuePaths = (error: ParseResult.ParseError): ReadonlyArray<string> => [
-  ...new Set(
-    ParseResult.ArrayFormatter.formatErrorSync(error).map(
-      (issue) => `${issue.path.length === 0 ? "body" : issue.path.join(".")}: ${issue._tag}`
-    )
-  )
-]
-
 const decodeBody = Schema.decodeUnknownEither(RefreshResponseBody)
 
 /** The grant in a 2xx response: its JSON body decoded with `RefreshResponseBody`, synchronously once read. */
@@ -207,13 +252,9 @@ const decodeGrant = (
       const body = decodeBody(json)
       return Either.isRight(body)
         ? Effect.succeed(TokenGrant.fromResponse(body.right, receivedAt))
-        : Effect.fail(new UpstreamBadResponse({ status: response.status, issues: issuePaths(body.left) }))
+        : Effect.fail(new UpstreamBadResponse({ status: response.status, issues: parseIssues(body.left, "body") }))
     }
   })
-
-/** Reads and drops a body we do not need, so the keep-alive connection can be reused. */
-const discardBody = (response: HttpClientResponse.HttpClientResponse) =>
-  response.arrayBuffer.pipe(Effect.timeout(Duration.seconds(1)), Effect.ignore)
 
 /** Fails with `error` once the body is drained. */
 const answeredWith = <E>(response: HttpClientResponse.HttpClientResponse, error: E): Effect.Effect<never, E> =>
@@ -275,7 +316,12 @@ const conclude = (error: RefreshError | TransientFailure, log: AttemptLog): Effe
 /** The span of one refresh; no call-site stack trace is captured (it would cost an `Error` per call). */
 const refreshSpan = { captureStackTrace: false } as const
 
-/** Builds the client from `Options`; needs an `HttpClient`. */
+/**
+ * Builds the client from `Options`; needs an `HttpClient`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const make = (options: Options): Effect.Effect<Service, never, HttpClient.HttpClient> =>
   Effect.gen(function* () {
     const deadlineMillis = Duration.toMillis(Duration.decode(options.deadline ?? defaults.deadline))
@@ -392,11 +438,21 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
     return DdnAuthClient.of({ refresh, upstream })
   })
 
-/** The client as a layer, from explicit `Options`. */
+/**
+ * The client as a layer, from explicit `Options`.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
 export const layer = (options: Options): Layer.Layer<DdnAuthClient, never, HttpClient.HttpClient> =>
   Layer.effect(DdnAuthClient, make(options))
 
-/** The client as a layer, from a `Config` of `Options` (default: the `DDN_*` environment variables of `config`). */
+/**
+ * The client as a layer, from a `Config` of `Options` (default: the `DDN_*` environment variables of `config`).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
 export const layerConfig = (
   options: Config.Config<Options> = config
 ): Layer.Layer<DdnAuthClient, ConfigError.ConfigError, HttpClient.HttpClient> =>

@@ -11,17 +11,32 @@ import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import { InFlightCount } from "./internal/inFlight.js"
 
-/** The default bound. */
+/**
+ * The default bound.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const defaultLimit = 256
 
-/** A call refused because `limit` calls are in flight already. */
+/**
+ * A call refused because `limit` calls are in flight already.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class InFlightLimitReached extends Data.TaggedError("InFlightLimitReached")<{ readonly limit: number }> {
   override get message(): string {
     return `${this.limit} calls are in flight already`
   }
 }
 
-/** A bound on calls in flight. */
+/**
+ * A bound on calls in flight.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface InFlightLimit {
   readonly limit: number
   /** Calls in flight now. */
@@ -30,7 +45,12 @@ export interface InFlightLimit {
   readonly withPermit: <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | InFlightLimitReached, R>
 }
 
-/** Makes a bound of `limit` calls (default 256). */
+/**
+ * Makes a bound of `limit` calls (default 256).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const make = (limit: number = defaultLimit): Effect.Effect<InFlightLimit> =>
   Effect.sync(() => {
     if (!Number.isSafeInteger(limit) || limit < 1)

@@ -20,17 +20,25 @@ import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import { DdnAuthClient } from "./DdnAuthClient.js"
-import * as EnvConfig from "./internal/config.js"
+import * as EnvConfig from "./EnvConfig.js"
 import * as Coordinator from "./internal/coordinator.js"
 import type { RefreshError } from "./RefreshError.js"
 import type { TokenGrant } from "./TokenGrant.js"
 
-/** The coordinator service: the same `refresh` as `DdnAuthClient`, coordinated. */
+/**
+ * The coordinator service: the same `refresh` as `DdnAuthClient`, coordinated.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
 export class RefreshCoordinator extends Context.Tag("@ddn/auth/RefreshCoordinator")<RefreshCoordinator, Service>() {}
 
 /**
  * What the coordinator does. A shared-store implementation (several gateway instances) provides the
  * same interface.
+ *
+ * @since 0.1.0
+ * @category models
  */
 export interface Service {
   /**
@@ -49,22 +57,38 @@ export interface Service {
  * How a coordinator coordinates: `memory` (this process only), `redis` (across every instance
  * sharing the Redis), or `degraded` (a Redis coordinator that cannot reach Redis and coordinates
  * within this process until it can again).
+ *
+ * @since 0.1.0
+ * @category models
  */
 export type Coordination = "memory" | "redis" | "degraded"
 
 /**
  * How a grant was obtained: `upstream` (this caller's refresh called DDN), `coalesced` (it joined a
  * refresh of the same token already in flight) or `reused` (the reuse window answered, no call).
+ *
+ * @since 0.1.0
+ * @category models
  */
 export type Source = "upstream" | "coalesced" | "reused"
 
-/** A grant and its {@link Source}. */
+/**
+ * A grant and its {@link Source}.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Coordinated {
   readonly grant: TokenGrant
   readonly source: Source
 }
 
-/** Coordinator settings. */
+/**
+ * Coordinator settings.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Options {
   /** How long a successful grant is returned again for the same refresh token. Default 10 s; zero disables. */
   readonly reuseWindow?: Duration.DurationInput | undefined
@@ -74,20 +98,33 @@ export interface Options {
   readonly keySecret?: Redacted.Redacted<string | Uint8Array> | undefined
 }
 
-/** The defaults of `Options`. */
+/**
+ * The defaults of `Options`.
+ *
+ * @since 0.1.0
+ * @category config
+ */
 export const defaults = { reuseWindow: Duration.seconds(10), maxEntries: 100_000 } as const
 
 /**
  * `Options` from the environment: `DDN_REUSE_WINDOW_MS` (0–3600000, default 10000, 0 disables) and
  * `DDN_REUSE_MAX_ENTRIES` (1–10000000, default 100000). Unset variables keep their defaults; a blank
  * or bad one fails naming it.
+ *
+ * @since 0.1.0
+ * @category config
  */
 export const config: Config.Config<Required<Omit<Options, "keySecret">>> = Config.all({
   reuseWindow: EnvConfig.millis("DDN_REUSE_WINDOW_MS", 0, 3_600_000).pipe(Config.withDefault(defaults.reuseWindow)),
   maxEntries: EnvConfig.integer("DDN_REUSE_MAX_ENTRIES", 1, 10_000_000).pipe(Config.withDefault(defaults.maxEntries))
 })
 
-/** The in-memory coordinator, for one process. Needs `DdnAuthClient`; in-flight refreshes end with the scope. */
+/**
+ * The in-memory coordinator, for one process. Needs `DdnAuthClient`; in-flight refreshes end with the scope.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const make = (options: Options = {}): Effect.Effect<Service, never, DdnAuthClient | Scope.Scope> =>
   Effect.gen(function* () {
     const client = yield* DdnAuthClient
@@ -106,11 +143,21 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, DdnAu
     return RefreshCoordinator.of(service)
   })
 
-/** The in-memory coordinator as a layer. */
+/**
+ * The in-memory coordinator as a layer.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
 export const layerMemory = (options: Options = {}): Layer.Layer<RefreshCoordinator, never, DdnAuthClient> =>
   Layer.scoped(RefreshCoordinator, make(options))
 
-/** The in-memory coordinator from a `Config` of `Options` (default: `DDN_REUSE_WINDOW_MS`, `DDN_REUSE_MAX_ENTRIES`). */
+/**
+ * The in-memory coordinator from a `Config` of `Options` (default: `DDN_REUSE_WINDOW_MS`, `DDN_REUSE_MAX_ENTRIES`).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
 export const layerMemoryConfig = (
   options: Config.Config<Options> = config
 ): Layer.Layer<RefreshCoordinator, ConfigError.ConfigError, DdnAuthClient> =>

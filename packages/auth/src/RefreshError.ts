@@ -8,14 +8,24 @@
 import * as Duration from "effect/Duration"
 import * as Schema from "effect/Schema"
 
-/** The upstream rejected the refresh token as malformed or unknown (HTTP 400). Not retried. */
+/**
+ * The upstream rejected the refresh token as malformed or unknown (HTTP 400). Not retried.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class RefreshTokenInvalid extends Schema.TaggedError<RefreshTokenInvalid>()("RefreshTokenInvalid", {}) {
   override get message(): string {
     return "DDN rejected the refresh token as invalid (HTTP 400)"
   }
 }
 
-/** The upstream rejected the refresh token as expired, revoked or already used (HTTP 401). Not retried. */
+/**
+ * The upstream rejected the refresh token as expired, revoked or already used (HTTP 401). Not retried.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class RefreshTokenExpired extends Schema.TaggedError<RefreshTokenExpired>()("RefreshTokenExpired", {}) {
   override get message(): string {
     return "DDN rejected the refresh token as expired or invalid (HTTP 401)"
@@ -26,6 +36,9 @@ export class RefreshTokenExpired extends Schema.TaggedError<RefreshTokenExpired>
  * The upstream kept answering 429 until the attempt budget or the deadline ran out, or asked for a
  * wait (`Retry-After`) that does not fit the deadline. `retryAfter` is the upstream's last
  * `Retry-After`, or 1 second when it sent none.
+ *
+ * @since 0.1.0
+ * @category errors
  */
 export class RateLimited extends Schema.TaggedError<RateLimited>()("RateLimited", {
   retryAfter: Schema.Duration
@@ -39,6 +52,9 @@ export class RateLimited extends Schema.TaggedError<RateLimited>()("RateLimited"
  * Why the upstream counts as unavailable: what the last attempt met (`Transport`, `Timeout`,
  * `Status`, `Deadline`), or why this client refused to call at all: the circuit breaker is open
  * after many transient failures (`CircuitOpen`), or too many calls are in flight already (`InFlightLimit`).
+ *
+ * @since 0.1.0
+ * @category errors
  */
 export const UnavailableReason = Schema.Literal(
   "Transport",
@@ -48,13 +64,28 @@ export const UnavailableReason = Schema.Literal(
   "CircuitOpen",
   "InFlightLimit"
 )
-/** @see UnavailableReason */
+/**
+ * @see UnavailableReason
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export type UnavailableReason = typeof UnavailableReason.Type
+
+/** What the last attempt met, as an `UpstreamUnavailable` message says it (a status is shown as is). */
+const lastAttemptMet: Record<"Transport" | "Timeout" | "Deadline", string> = {
+  Transport: "connection failed",
+  Timeout: "attempt timed out",
+  Deadline: "deadline exceeded"
+}
 
 /**
  * The upstream could not be reached or kept failing: connection errors, per-attempt timeouts,
  * 408/5xx after every allowed attempt, or the overall deadline; or the client refused to call it
  * (its circuit breaker is open, or its calls in flight are at their limit). Safe to retry later.
+ *
+ * @since 0.1.0
+ * @category errors
  */
 export class UpstreamUnavailable extends Schema.TaggedError<UpstreamUnavailable>()("UpstreamUnavailable", {
   reason: UnavailableReason,
@@ -64,14 +95,7 @@ export class UpstreamUnavailable extends Schema.TaggedError<UpstreamUnavailable>
   override get message(): string {
     if (this.reason === "CircuitOpen") return "DDN is unavailable: calls are paused after repeated failures"
     if (this.reason === "InFlightLimit") return "DDN is unavailable: too many calls are in flight"
-    const last =
-      this.reason === "Status"
-        ? `HTTP ${this.status}`
-        : this.reason === "Timeout"
-          ? "attempt timed out"
-          : this.reason === "Deadline"
-            ? "deadline exceeded"
-            : "connection failed"
+    const last = this.reason === "Status" ? `HTTP ${this.status}` : lastAttemptMet[this.reason]
     return `DDN is unavailable after ${this.attempts} attempt(s): ${last}`
   }
 }
@@ -79,6 +103,9 @@ export class UpstreamUnavailable extends Schema.TaggedError<UpstreamUnavailable>
 /**
  * The upstream answered 2xx with a body that is not the documented shape (not JSON, missing or
  * mistyped fields). `issues` lists the offending field paths, never their values.
+ *
+ * @since 0.1.0
+ * @category errors
  */
 export class UpstreamBadResponse extends Schema.TaggedError<UpstreamBadResponse>()("UpstreamBadResponse", {
   status: Schema.Number,
@@ -89,9 +116,19 @@ export class UpstreamBadResponse extends Schema.TaggedError<UpstreamBadResponse>
   }
 }
 
-/** Why a refresh token was refused before any upstream call. */
+/**
+ * Why a refresh token was refused before any upstream call.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export const InvalidInputReason = Schema.Literal("Empty", "TooLong", "ControlCharacters")
-/** @see InvalidInputReason */
+/**
+ * @see InvalidInputReason
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export type InvalidInputReason = typeof InvalidInputReason.Type
 
 const invalidInputMessages: Record<InvalidInputReason, string> = {
@@ -100,7 +137,12 @@ const invalidInputMessages: Record<InvalidInputReason, string> = {
   ControlCharacters: "The refresh token contains control characters"
 }
 
-/** The refresh token was refused locally, with no upstream call: empty, over 8 KiB, or with control characters. */
+/**
+ * The refresh token was refused locally, with no upstream call: empty, over 8 KiB, or with control characters.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class InvalidInput extends Schema.TaggedError<InvalidInput>()("InvalidInput", {
   reason: InvalidInputReason
 }) {
@@ -109,7 +151,12 @@ export class InvalidInput extends Schema.TaggedError<InvalidInput>()("InvalidInp
   }
 }
 
-/** Every way a refresh can fail. */
+/**
+ * Every way a refresh can fail.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export type RefreshError =
   | RefreshTokenInvalid
   | RefreshTokenExpired
@@ -118,7 +165,12 @@ export type RefreshError =
   | UpstreamBadResponse
   | InvalidInput
 
-/** The schema of the `RefreshError` union, for encoding errors across processes. */
+/**
+ * The schema of the `RefreshError` union, for encoding errors across processes.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export const RefreshError = Schema.Union(
   RefreshTokenInvalid,
   RefreshTokenExpired,

@@ -15,6 +15,9 @@ const WireToken = Schema.Redacted(Schema.NonEmptyString)
 /**
  * The documented 200 body of `POST /gateway/auth/refresh`. Decoding it is the only way a grant
  * enters the program; anything else is an `UpstreamBadResponse`.
+ *
+ * @since 0.1.0
+ * @category models
  */
 export const RefreshResponseBody = Schema.Struct({
   accessToken: WireToken,
@@ -22,10 +25,20 @@ export const RefreshResponseBody = Schema.Struct({
   expiresIn: Schema.Int.pipe(Schema.nonNegative()),
   tokenType: Schema.NonEmptyString
 })
-/** @see RefreshResponseBody */
+/**
+ * @see RefreshResponseBody
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type RefreshResponseBody = typeof RefreshResponseBody.Type
 
-/** A token pair with its absolute expiry. Encodes to plain JSON (tokens in clear) only through `Schema.encode`. */
+/**
+ * A token pair with its absolute expiry. Encodes to plain JSON (tokens in clear) only through `Schema.encode`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export class TokenGrant extends Schema.Class<TokenGrant>("TokenGrant")({
   accessToken: WireToken,
   refreshToken: WireToken,

@@ -49,26 +49,56 @@ import { RefreshError, type RefreshTokenExpired, type RefreshTokenInvalid } from
 import type { TokenGrant } from "./TokenGrant.js"
 import { isGrant, type StoredSession, TokenStore, TokenStoreError } from "./TokenStore.js"
 
-/** The token store holds no session: nobody has signed in (or saved a refresh token) yet. */
+/**
+ * The token store holds no session: nobody has signed in (or saved a refresh token) yet.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class NoSession extends Schema.TaggedError<NoSession>()("NoSession", {}) {
   override get message(): string {
     return "There is no DDN session: the token store holds no refresh token"
   }
 }
 
-/** Every way a session can fail to produce an access token. */
+/**
+ * Every way a session can fail to produce an access token.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export type SessionError = RefreshError | TokenStoreError | NoSession
 
-/** The schema of `SessionError`. */
+/**
+ * The schema of `SessionError`.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export const SessionError = Schema.Union(RefreshError, TokenStoreError, NoSession)
 
-/** DDN's refusals of a refresh token (400 and 401): the ones that can revoke a session. */
+/**
+ * DDN's refusals of a refresh token (400 and 401): the ones that can revoke a session.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export type Rejection = RefreshTokenInvalid | RefreshTokenExpired
 
-/** Where a new grant came from. */
+/**
+ * Where a new grant came from.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type GrantSource = "Upstream" | "Store"
 
-/** What happened to a session, as `changes` reports it. Events never carry a token. */
+/**
+ * What happened to a session, as `changes` reports it. Events never carry a token.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type SessionEvent = Data.TaggedEnum<{
   /** A new grant is in use: rotated by DDN and saved (`Upstream`), or adopted from the store (`Store`). */
   Refreshed: { readonly expiresAt: DateTime.Utc; readonly source: GrantSource }
@@ -80,13 +110,28 @@ export type SessionEvent = Data.TaggedEnum<{
   Revoked: { readonly error: Rejection }
 }>
 
-/** Constructors and matchers of `SessionEvent`. */
+/**
+ * Constructors and matchers of `SessionEvent`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const SessionEvent = Data.taggedEnum<SessionEvent>()
 
-/** The session service. */
+/**
+ * The session service.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
 export class TokenSession extends Context.Tag("@ddn/auth/TokenSession")<TokenSession, Service>() {}
 
-/** What a session can do. */
+/**
+ * What a session can do.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Service {
   /**
    * A valid access token: the current one while it is outside the refresh margin, else a refreshed
@@ -115,7 +160,12 @@ export interface Service {
   readonly subscribe: Effect.Effect<Queue.Dequeue<SessionEvent>, never, Scope.Scope>
 }
 
-/** How eagerly to refresh and how to retry in the background. */
+/**
+ * How eagerly to refresh and how to retry in the background.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Options {
   /**
    * Refresh when the access token expires within this margin, or within half its lifetime when that is
@@ -133,7 +183,12 @@ export interface Options {
   readonly retryMaxDelay?: Duration.DurationInput | undefined
 }
 
-/** The defaults of `Options`. */
+/**
+ * The defaults of `Options`.
+ *
+ * @since 0.1.0
+ * @category config
+ */
 export const defaults = {
   refreshMargin: Duration.seconds(60),
   backgroundRefresh: false,
@@ -436,11 +491,21 @@ export const make = (
     options.backgroundRefresh === true ? Effect.as(Effect.forkScoped(keepFresh), service) : Effect.succeed(service)
   )
 
-/** The session as a layer; a background refresher, when asked for, lives as long as the layer. */
+/**
+ * The session as a layer; a background refresher, when asked for, lives as long as the layer.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
 export const layer = (options: Options = {}): Layer.Layer<TokenSession, TokenStoreError, DdnAuthClient | TokenStore> =>
   Layer.scoped(TokenSession, make(options))
 
-/** The session as a layer, from a `Config` of `Options`. */
+/**
+ * The session as a layer, from a `Config` of `Options`.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
 export const layerConfig = (
   options: Config.Config<Options>
 ): Layer.Layer<TokenSession, TokenStoreError | ConfigError.ConfigError, DdnAuthClient | TokenStore> =>

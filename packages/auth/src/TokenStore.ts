@@ -22,7 +22,12 @@ import { describeParseError, describePlatformError } from "./internal/safeDescri
 import { InvalidInput } from "./RefreshError.js"
 import { TokenGrant } from "./TokenGrant.js"
 
-/** A session known only by its refresh token, e.g. fresh from a login: the first use refreshes it. */
+/**
+ * A session known only by its refresh token, e.g. fresh from a login: the first use refreshes it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export class RefreshTokenOnly extends Schema.TaggedClass<RefreshTokenOnly>()("RefreshTokenOnly", {
   refreshToken: Schema.Redacted(Schema.NonEmptyString)
 }) {}
@@ -30,22 +35,60 @@ export class RefreshTokenOnly extends Schema.TaggedClass<RefreshTokenOnly>()("Re
 /**
  * What a store holds: the latest `TokenGrant` (refresh token, access token and its `expiresAt`), or
  * only a refresh token. Either way `refreshToken` is the one to spend next.
+ *
+ * @since 0.1.0
+ * @category models
  */
 export const StoredSession = Schema.Union(TokenGrant, RefreshTokenOnly)
-/** @see StoredSession */
+/**
+ * @see StoredSession
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type StoredSession = TokenGrant | RefreshTokenOnly
 
-/** Whether the stored session carries an access token. */
+/**
+ * Whether the stored session carries an access token.
+ *
+ * @since 0.1.0
+ * @category guards
+ */
 export const isGrant = (session: StoredSession): session is TokenGrant => session instanceof TokenGrant
 
-/** Why a store operation failed. */
+/**
+ * Why a store operation failed.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export const TokenStoreFailure = Schema.Literal("Corrupt", "ReadFailed", "WriteFailed")
-/** @see TokenStoreFailure */
+/**
+ * @see TokenStoreFailure
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export type TokenStoreFailure = typeof TokenStoreFailure.Type
+
+/** What a `TokenStoreError` message says went wrong. */
+const whatFailed = (reason: TokenStoreFailure): string => {
+  switch (reason) {
+    case "Corrupt":
+      return "The token store does not hold a valid session"
+    case "ReadFailed":
+      return "The token store could not be read"
+    case "WriteFailed":
+      return "The token store could not be written"
+  }
+}
 
 /**
  * The store could not be read or written, or holds something that is not a session. `detail` names
  * the system error or the undecodable field paths, never the store's content.
+ *
+ * @since 0.1.0
+ * @category errors
  */
 export class TokenStoreError extends Schema.TaggedError<TokenStoreError>()("TokenStoreError", {
   reason: TokenStoreFailure,
@@ -53,20 +96,24 @@ export class TokenStoreError extends Schema.TaggedError<TokenStoreError>()("Toke
   path: Schema.optional(Schema.String)
 }) {
   override get message(): string {
-    const what =
-      this.reason === "Corrupt"
-        ? "The token store does not hold a valid session"
-        : this.reason === "ReadFailed"
-          ? "The token store could not be read"
-          : "The token store could not be written"
-    return `${what} (${this.detail})${this.path === undefined ? "" : `: ${this.path}`}`
+    return `${whatFailed(this.reason)} (${this.detail})${this.path === undefined ? "" : `: ${this.path}`}`
   }
 }
 
-/** The token store service. */
+/**
+ * The token store service.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
 export class TokenStore extends Context.Tag("@ddn/auth/TokenStore")<TokenStore, Service>() {}
 
-/** What a token store can do. */
+/**
+ * What a token store can do.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Service {
   /** The persisted session; `None` when nothing was ever saved. */
   readonly load: Effect.Effect<Option.Option<StoredSession>, TokenStoreError>
@@ -74,7 +121,12 @@ export interface Service {
   readonly save: (session: StoredSession) => Effect.Effect<void, TokenStoreError>
 }
 
-/** A store in memory, optionally seeded with a session. Never fails; forgotten when the program ends. */
+/**
+ * A store in memory, optionally seeded with a session. Never fails; forgotten when the program ends.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const makeMemory = (initial?: StoredSession): Effect.Effect<Service> =>
   Effect.map(Ref.make(Option.fromNullable(initial)), (ref) =>
     TokenStore.of({
@@ -83,7 +135,12 @@ export const makeMemory = (initial?: StoredSession): Effect.Effect<Service> =>
     })
   )
 
-/** `makeMemory` as a layer: each build of the layer starts from `initial`. */
+/**
+ * `makeMemory` as a layer: each build of the layer starts from `initial`.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
 export const layerMemory = (initial?: StoredSession): Layer.Layer<TokenStore> =>
   Layer.effect(TokenStore, makeMemory(initial))
 
@@ -92,6 +149,9 @@ export const layerMemory = (initial?: StoredSession): Layer.Layer<TokenStore> =>
  * when the store holds none, and leaves a stored session alone, since its refresh token has rotated
  * since and is the one to spend (the sign-in's may already be spent). Succeeds with whether it saved.
  * A token that could never be sent (empty, over 8 KiB, control characters) fails with `InvalidInput`.
+ *
+ * @since 0.1.0
+ * @category utils
  */
 export const seed = (
   refreshToken: Redacted.Redacted<string>
@@ -108,6 +168,9 @@ export const seed = (
 /**
  * `store`, {@link seed}ed with `refreshToken` (when given) as it is built: the first run of a program
  * starts from the sign-in's token, later runs from what the store kept.
+ *
+ * @since 0.1.0
+ * @category layers
  */
 export const layerSeeded =
   (refreshToken: Option.Option<Redacted.Redacted<string>> | Redacted.Redacted<string>) =>
@@ -134,6 +197,9 @@ const encodeFile = Schema.encode(StoreFile)
  * the directory (best effort: some platforms cannot). Saves from one store are serialised; stores in
  * several processes may share a file, the last save winning. A crash can leave a `.<name>.*.tmp` file
  * behind, never a torn target.
+ *
+ * @since 0.1.0
+ * @category constructors
  */
 export const makeFile = (path: string): Effect.Effect<Service, never, FileSystem.FileSystem | Path.Path> =>
   Effect.gen(function* () {
@@ -197,6 +263,11 @@ export const makeFile = (path: string): Effect.Effect<Service, never, FileSystem
     return TokenStore.of({ load, save })
   })
 
-/** `makeFile` as a layer; needs a `FileSystem` and a `Path` (`DdnAuthNode.layerFileStore` from `@ddn/auth/node` for Node.js). */
+/**
+ * `makeFile` as a layer; needs a `FileSystem` and a `Path` (`DdnAuthNode.layerFileStore` from `@ddn/auth/node` for Node.js).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
 export const layerFile = (path: string): Layer.Layer<TokenStore, never, FileSystem.FileSystem | Path.Path> =>
   Layer.effect(TokenStore, makeFile(path))

@@ -15,14 +15,24 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { PauseState } from "./internal/upstreamPause.js"
 
-/** A call refused because the pause outlasts its deadline; `retryAfter` is the time left in the pause. */
+/**
+ * A call refused because the pause outlasts its deadline; `retryAfter` is the time left in the pause.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class Paused extends Data.TaggedError("Paused")<{ readonly retryAfter: Duration.Duration }> {
   override get message(): string {
     return `Calls are paused for ${Math.ceil(Duration.toSeconds(this.retryAfter))} s more`
   }
 }
 
-/** A pause. */
+/**
+ * A pause.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface UpstreamPause {
   /** When the pause ends (epoch milliseconds on the `Clock`), or none when calls may go ahead. */
   readonly pausedUntil: Effect.Effect<Option.Option<number>>
@@ -44,7 +54,12 @@ export const awaitResume = (pause: PauseState, deadlineAt: number): Effect.Effec
     return Effect.zipRight(Effect.sleep(Duration.millis(remaining)), awaitResume(pause, deadlineAt))
   })
 
-/** Makes a pause that is not paused. */
+/**
+ * Makes a pause that is not paused.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const make: Effect.Effect<UpstreamPause> = Effect.sync(() => {
   const pause = new PauseState()
   return {

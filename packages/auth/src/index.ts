@@ -7,6 +7,7 @@
 export * as AuthorizedHttpClient from "./AuthorizedHttpClient.js"
 export * as CircuitBreaker from "./CircuitBreaker.js"
 export * as DdnAuthClient from "./DdnAuthClient.js"
+export * as EnvConfig from "./EnvConfig.js"
 export * as InFlightLimit from "./InFlightLimit.js"
 export * as RefreshCoordinator from "./RefreshCoordinator.js"
 export * as RefreshError from "./RefreshError.js"

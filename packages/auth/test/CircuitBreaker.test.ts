@@ -6,6 +6,7 @@ import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as TestClock from "effect/TestClock"
 import * as CircuitBreaker from "../src/CircuitBreaker.js"
+import { failure, failureTag } from "./utils/exits.js"
 
 /** A breaker and a counter of the calls it let through. */
 const harness = (options?: CircuitBreaker.Options) =>
@@ -26,8 +27,22 @@ const harness = (options?: CircuitBreaker.Options) =>
     return { breaker, call, times, calls: () => calls }
   })
 
-const refusedTag = (exit: Exit.Exit<unknown, unknown>) =>
-  Exit.isFailure(exit) && exit.cause._tag === "Fail" ? (exit.cause.error as { _tag?: string })._tag : undefined
+/** {@link harness}, the breaker opened by 20 failed calls. */
+const opened = Effect.tap(harness(), ({ times }) => times(20, "fail"))
+
+/** {@link opened}, 5 s on: half-open, the next call is the probe. */
+const halfOpen = Effect.tap(opened, () => TestClock.adjust("5 seconds"))
+
+/** Forks `effect` as the half-open breaker's probe, and waits until the breaker has let it start. */
+const forkProbe = <A, E>(breaker: CircuitBreaker.CircuitBreaker, effect: Effect.Effect<A, E>) =>
+  Effect.gen(function* () {
+    const started = yield* Deferred.make<void>()
+    const probe = yield* breaker
+      .withBreaker(Effect.zipRight(Deferred.succeed(started, undefined), effect), CircuitBreaker.failuresAreFailures)
+      .pipe(Effect.fork)
+    yield* Deferred.await(started)
+    return probe
+  })
 
 describe("CircuitBreaker", () => {
   it.effect("20 failed calls in the window open it; 19 do not", () =>
@@ -38,7 +53,7 @@ describe("CircuitBreaker", () => {
       yield* times(1, "fail")
       expect(yield* breaker.state).toBe("open")
       const refused = yield* call("ok")
-      expect(refusedTag(refused)).toBe("CircuitOpen")
+      expect(failureTag(refused)).toBe("CircuitOpen")
       expect(calls()).toBe(20)
     })
   )
@@ -91,11 +106,9 @@ describe("CircuitBreaker", () => {
 
   it.effect("open for 5 s, refusing without calling and saying when the probe comes; then half-open", () =>
     Effect.gen(function* () {
-      const { breaker, times, call, calls } = yield* harness()
-      yield* times(20, "fail")
+      const { breaker, call, calls } = yield* opened
       yield* TestClock.adjust("4 seconds")
-      const refused = yield* call("ok")
-      expect(Exit.isFailure(refused) && refused.cause._tag === "Fail" && refused.cause.error).toMatchObject({
+      expect(failure(yield* call("ok"))).toMatchObject({
         _tag: "CircuitOpen",
         retryAfter: Duration.seconds(1)
       })
@@ -107,14 +120,11 @@ describe("CircuitBreaker", () => {
 
   it.effect("half-open: exactly one probe runs; the others are refused while it does; its success closes", () =>
     Effect.gen(function* () {
-      const { breaker, times, call, calls } = yield* harness()
-      yield* times(20, "fail")
-      yield* TestClock.adjust("5 seconds")
+      const { breaker, call, calls } = yield* halfOpen
       const gate = yield* Deferred.make<void>()
-      const probe = yield* breaker.withBreaker(Deferred.await(gate), () => "success").pipe(Effect.fork)
-      yield* Effect.yieldNow()
-      expect(refusedTag(yield* call("ok"))).toBe("CircuitOpen")
-      expect(refusedTag(yield* call("ok"))).toBe("CircuitOpen")
+      const probe = yield* forkProbe(breaker, Deferred.await(gate))
+      expect(failureTag(yield* call("ok"))).toBe("CircuitOpen")
+      expect(failureTag(yield* call("ok"))).toBe("CircuitOpen")
       expect(calls()).toBe(20)
       yield* Deferred.succeed(gate, undefined)
       yield* Fiber.join(probe)
@@ -125,14 +135,12 @@ describe("CircuitBreaker", () => {
 
   it.effect("half-open: a failed probe opens it again for another 5 s", () =>
     Effect.gen(function* () {
-      const { breaker, times, call, calls } = yield* harness()
-      yield* times(20, "fail")
-      yield* TestClock.adjust("5 seconds")
+      const { breaker, call, calls } = yield* halfOpen
       yield* call("fail")
       expect(calls()).toBe(21)
       expect(yield* breaker.state).toBe("open")
       yield* TestClock.adjust("4999 millis")
-      expect(refusedTag(yield* call("ok"))).toBe("CircuitOpen")
+      expect(failureTag(yield* call("ok"))).toBe("CircuitOpen")
       yield* TestClock.adjust("1 millis")
       expect(Exit.isSuccess(yield* call("ok"))).toBe(true)
       expect(yield* breaker.state).toBe("closed")
@@ -141,11 +149,8 @@ describe("CircuitBreaker", () => {
 
   it.effect("an interrupted probe lets the next call probe", () =>
     Effect.gen(function* () {
-      const { breaker, times, call } = yield* harness()
-      yield* times(20, "fail")
-      yield* TestClock.adjust("5 seconds")
-      const probe = yield* breaker.withBreaker(Effect.never, CircuitBreaker.failuresAreFailures).pipe(Effect.fork)
-      yield* Effect.yieldNow()
+      const { breaker, call } = yield* halfOpen
+      const probe = yield* forkProbe(breaker, Effect.never)
       yield* Fiber.interrupt(probe)
       expect(Exit.isSuccess(yield* call("ok"))).toBe(true)
       expect(yield* breaker.state).toBe("closed")
@@ -154,9 +159,7 @@ describe("CircuitBreaker", () => {
 
   it.effect("after closing, the window starts empty", () =>
     Effect.gen(function* () {
-      const { breaker, times } = yield* harness()
-      yield* times(20, "fail")
-      yield* TestClock.adjust("5 seconds")
+      const { breaker, times } = yield* halfOpen
       yield* times(1, "ok")
       yield* times(19, "fail")
       expect(yield* breaker.state).toBe("closed")

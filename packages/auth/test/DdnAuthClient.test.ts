@@ -14,26 +14,59 @@ import * as TestClock from "effect/TestClock"
 import * as Tracer from "effect/Tracer"
 import * as Client from "../src/DdnAuthClient.js"
 import { DdnAuthClient } from "../src/DdnAuthClient.js"
+import type { RefreshError } from "../src/RefreshError.js"
 import * as RefreshMetrics from "../src/RefreshMetrics.js"
+import type { TokenGrant } from "../src/TokenGrant.js"
 import { failure, failureTag } from "./utils/exits.js"
+import { awaitBlocked } from "./utils/fibers.js"
 import { grantBody, mockUpstream, type Step } from "./utils/MockUpstream.js"
 
 const token = Redacted.make("rt-original")
 
+/** A 429 asking for a pause of `seconds`, then a grant. */
+const rateLimitedFor = (seconds: number): ReadonlyArray<Step> => [
+  { status: 429, headers: { "retry-after": String(seconds) } },
+  { status: 200, body: grantBody() }
+]
+
+/** Runs `body` with a client over a {@link mockUpstream} of `steps`. */
+const withClient = <A, E>(
+  steps: ReadonlyArray<Step>,
+  body: (client: Client.Service, upstream: ReturnType<typeof mockUpstream>) => Effect.Effect<A, E>,
+  options: Partial<Client.Options> = {}
+) => {
+  const upstream = mockUpstream(...steps)
+  return Effect.flatMap(DdnAuthClient, (client) => body(client, upstream)).pipe(
+    Effect.provide(Client.layer({ apiUrl: "http://ddn.test", ...options }).pipe(Layer.provide(upstream.layer)))
+  )
+}
+
+/** Runs `body` with one refresh over `steps` forked, to follow on the TestClock. */
+const whileRefreshing = <A, E>(
+  steps: ReadonlyArray<Step>,
+  body: (
+    refresh: Fiber.RuntimeFiber<TokenGrant, RefreshError>,
+    upstream: ReturnType<typeof mockUpstream>
+  ) => Effect.Effect<A, E>,
+  options: Partial<Client.Options> = {}
+) =>
+  withClient(
+    steps,
+    (client, upstream) => Effect.flatMap(Effect.fork(client.refresh(token)), (fiber) => body(fiber, upstream)),
+    options
+  )
+
 /** Runs one refresh against scripted steps, advancing the TestClock far enough for every retry and deadline. */
 const refreshWith = (steps: ReadonlyArray<Step>, options: Partial<Client.Options> = {}) =>
-  Effect.gen(function* () {
-    const upstream = mockUpstream(...steps)
-    const exit = yield* Effect.gen(function* () {
-      const client = yield* DdnAuthClient
-      const fiber = yield* Effect.fork(client.refresh(token))
-      yield* TestClock.adjust("30 seconds")
-      return yield* Fiber.await(fiber)
-    }).pipe(
-      Effect.provide(Client.layer({ apiUrl: "http://ddn.test/", ...options }).pipe(Layer.provide(upstream.layer)))
-    )
-    return { exit, calls: upstream.calls }
-  })
+  whileRefreshing(
+    steps,
+    (fiber, upstream) =>
+      Effect.zipRight(
+        TestClock.adjust("30 seconds"),
+        Effect.map(Fiber.await(fiber), (exit) => ({ exit, calls: upstream.calls }))
+      ),
+    options
+  )
 
 describe("DdnAuthClient", () => {
   it.effect("200: decodes a redacted grant and sends the documented request", () =>
@@ -118,21 +151,15 @@ describe("DdnAuthClient", () => {
   )
 
   it.effect("429 with Retry-After waits that long, then succeeds", () =>
-    Effect.gen(function* () {
-      const upstream = mockUpstream(
-        { status: 429, headers: { "retry-after": "5" } },
-        { status: 200, body: grantBody() }
-      )
-      yield* Effect.gen(function* () {
-        const client = yield* DdnAuthClient
-        const fiber = yield* Effect.fork(client.refresh(token))
+    whileRefreshing(rateLimitedFor(5), (fiber, upstream) =>
+      Effect.gen(function* () {
         yield* TestClock.adjust("4 seconds")
         expect(upstream.calls).toHaveLength(1)
         yield* TestClock.adjust("1500 millis")
         expect(upstream.calls).toHaveLength(2)
         yield* Fiber.join(fiber)
-      }).pipe(Effect.provide(Client.layer({ apiUrl: "http://ddn.test" }).pipe(Layer.provide(upstream.layer))))
-    })
+      })
+    )
   )
 
   it.effect("429 with an HTTP-date Retry-After is honoured relative to the Clock", () =>
@@ -147,23 +174,17 @@ describe("DdnAuthClient", () => {
     })
   )
 
-  it.effect("429 whose Retry-After does not fit the deadline → RateLimited at once, carrying retryAfter", () =>
+  it.effect.each([
+    ["whose Retry-After does not fit the deadline → RateLimited at once, carrying retryAfter", "120", 120, 1],
+    ["without Retry-After: backoff retries, then RateLimited with a 1 s hint", undefined, 1, 4]
+  ] as const)("429 %s", ([, retryAfter, hintSeconds, attempts]) =>
     Effect.gen(function* () {
-      const { exit, calls } = yield* refreshWith([{ status: 429, headers: { "retry-after": "120" } }])
+      const headers: Record<string, string> = retryAfter === undefined ? {} : { "retry-after": retryAfter }
+      const { exit, calls } = yield* refreshWith([{ status: 429, headers }])
       const error = failure(exit)
       expect(error._tag).toBe("RateLimited")
-      if (error._tag === "RateLimited") expect(Duration.toSeconds(error.retryAfter)).toBe(120)
-      expect(calls).toHaveLength(1)
-    })
-  )
-
-  it.effect("429 without Retry-After: backoff retries, then RateLimited with a 1 s hint", () =>
-    Effect.gen(function* () {
-      const { exit, calls } = yield* refreshWith([{ status: 429 }])
-      const error = failure(exit)
-      expect(error._tag).toBe("RateLimited")
-      if (error._tag === "RateLimited") expect(Duration.toSeconds(error.retryAfter)).toBe(1)
-      expect(calls).toHaveLength(4)
+      if (error._tag === "RateLimited") expect(Duration.toSeconds(error.retryAfter)).toBe(hintSeconds)
+      expect(calls).toHaveLength(attempts)
     })
   )
 
@@ -184,11 +205,8 @@ describe("DdnAuthClient", () => {
   )
 
   it.effect("a per-attempt timeout aborts the attempt and retries", () =>
-    Effect.gen(function* () {
-      const upstream = mockUpstream("hang", { status: 200, body: grantBody() })
-      yield* Effect.gen(function* () {
-        const client = yield* DdnAuthClient
-        const fiber = yield* Effect.fork(client.refresh(token))
+    whileRefreshing(["hang", { status: 200, body: grantBody() }], (fiber, upstream) =>
+      Effect.gen(function* () {
         yield* TestClock.adjust("2999 millis")
         expect(upstream.calls).toHaveLength(1)
         expect(upstream.calls[0]!.signal.aborted).toBe(false)
@@ -196,24 +214,21 @@ describe("DdnAuthClient", () => {
         expect(upstream.calls[0]!.signal.aborted).toBe(true)
         expect(upstream.calls).toHaveLength(2)
         yield* Fiber.join(fiber)
-      }).pipe(Effect.provide(Client.layer({ apiUrl: "http://ddn.test" }).pipe(Layer.provide(upstream.layer))))
-    })
+      })
+    )
   )
 
   it.effect("the overall deadline bounds a hanging upstream", () =>
-    Effect.gen(function* () {
-      const upstream = mockUpstream("hang")
-      yield* Effect.gen(function* () {
-        const client = yield* DdnAuthClient
-        const fiber = yield* Effect.fork(client.refresh(token))
+    whileRefreshing(["hang"], (fiber, upstream) =>
+      Effect.gen(function* () {
         yield* TestClock.adjust("9 seconds")
         expect(fiber.unsafePoll()).toBeNull()
         yield* TestClock.adjust("1 second")
         const exit = yield* Fiber.await(fiber)
         expect(failure(exit)).toMatchObject({ _tag: "UpstreamUnavailable", reason: "Deadline" })
         expect(upstream.calls.every((call) => call.signal.aborted)).toBe(true)
-      }).pipe(Effect.provide(Client.layer({ apiUrl: "http://ddn.test" }).pipe(Layer.provide(upstream.layer))))
-    })
+      })
+    )
   )
 
   it.effect("every timed-out attempt counts as outcome=timeout, the one cut short by the deadline included", () =>
@@ -257,19 +272,16 @@ describe("DdnAuthClient", () => {
   )
 
   it.effect("interrupting the caller aborts the request in flight", () =>
-    Effect.gen(function* () {
-      const upstream = mockUpstream("hang")
-      yield* Effect.gen(function* () {
-        const client = yield* DdnAuthClient
-        const fiber = yield* Effect.fork(client.refresh(token))
+    whileRefreshing(["hang"], (fiber, upstream) =>
+      Effect.gen(function* () {
         yield* TestClock.adjust("10 millis")
         expect(upstream.calls).toHaveLength(1)
         yield* Fiber.interrupt(fiber)
         expect(upstream.calls[0]!.signal.aborted).toBe(true)
         yield* TestClock.adjust("30 seconds")
         expect(upstream.calls).toHaveLength(1)
-      }).pipe(Effect.provide(Client.layer({ apiUrl: "http://ddn.test" }).pipe(Layer.provide(upstream.layer))))
-    })
+      })
+    )
   )
 
   it.effect.each([
@@ -282,15 +294,15 @@ describe("DdnAuthClient", () => {
     ["DEL", "abc\u007f", "ControlCharacters"],
     ["a C1 control", "abc\u0085", "ControlCharacters"]
   ] as const)("InvalidInput for %s makes no call", ([, input, reason]) =>
-    Effect.gen(function* () {
-      const upstream = mockUpstream({ status: 200, body: grantBody() })
-      const exit = yield* Effect.flatMap(DdnAuthClient, (client) => client.refresh(Redacted.make(input))).pipe(
-        Effect.provide(Client.layer({ apiUrl: "http://ddn.test" }).pipe(Layer.provide(upstream.layer))),
-        Effect.exit
-      )
-      expect(failure(exit)).toMatchObject({ _tag: "InvalidInput", reason })
-      expect(upstream.calls).toHaveLength(0)
-    })
+    withClient([{ status: 200, body: grantBody() }], (client, upstream) =>
+      Effect.gen(function* () {
+        expect(failure(yield* Effect.exit(client.refresh(Redacted.make(input))))).toMatchObject({
+          _tag: "InvalidInput",
+          reason
+        })
+        expect(upstream.calls).toHaveLength(0)
+      })
+    )
   )
 
   it.effect("a refresh is a DdnAuthClient.refresh span over the http.client span; no trace context reaches DDN", () =>
@@ -324,13 +336,12 @@ describe("DdnAuthClient", () => {
   )
 
   it.effect("exactly 8 KiB is accepted", () =>
-    Effect.gen(function* () {
-      const upstream = mockUpstream({ status: 200, body: grantBody() })
-      yield* Effect.flatMap(DdnAuthClient, (client) => client.refresh(Redacted.make("x".repeat(8192)))).pipe(
-        Effect.provide(Client.layer({ apiUrl: "http://ddn.test" }).pipe(Layer.provide(upstream.layer)))
-      )
-      expect(upstream.calls).toHaveLength(1)
-    })
+    withClient([{ status: 200, body: grantBody() }], (client, upstream) =>
+      Effect.gen(function* () {
+        yield* client.refresh(Redacted.make("x".repeat(8192)))
+        expect(upstream.calls).toHaveLength(1)
+      })
+    )
   )
 
   it.effect("a 401 after a lost attempt warns that the token may have been rotated", () =>
@@ -360,16 +371,6 @@ describe("DdnAuthClient", () => {
   )
 
   describe("the upstream guard", () => {
-    /** Runs `body` with a client over `upstream`. */
-    const withClient = <A, E>(
-      upstream: ReturnType<typeof mockUpstream>,
-      body: (client: Client.Service) => Effect.Effect<A, E>,
-      options: Partial<Client.Options> = {}
-    ) =>
-      Effect.flatMap(DdnAuthClient, body).pipe(
-        Effect.provide(Client.layer({ apiUrl: "http://ddn.test", ...options }).pipe(Layer.provide(upstream.layer)))
-      )
-
     /** One refresh to its end, the TestClock moved on by 1 s (enough for the backoff of four attempts). */
     const settle = (client: Client.Service) =>
       Effect.gen(function* () {
@@ -383,14 +384,17 @@ describe("DdnAuthClient", () => {
     it.effect(
       "20 transient failures open the breaker: refreshes then fail fast, no call; after 5 s one probe closes it",
       () =>
-        Effect.gen(function* () {
-          const upstream = mockUpstream(...Array.from({ length: 20 }, () => ({ status: 503 })), {
-            status: 200,
-            body: grantBody()
-          })
-          const before = (yield* Metric.value(refusedOpen)).count
-          yield* withClient(upstream, (client) =>
+        withClient(
+          [
+            ...Array.from({ length: 20 }, () => ({ status: 503 })),
+            {
+              status: 200,
+              body: grantBody()
+            }
+          ],
+          (client, upstream) =>
             Effect.gen(function* () {
+              const before = (yield* Metric.value(refusedOpen)).count
               for (let i = 0; i < 5; i++) yield* settle(client)
               expect(upstream.calls).toHaveLength(20)
               expect((yield* client.upstream).circuit).toBe("open")
@@ -410,30 +414,26 @@ describe("DdnAuthClient", () => {
               ])
               expect((yield* client.upstream).circuit).toBe("closed")
             })
-          )
-        })
+        )
     )
 
     it.effect("a failed probe opens the breaker again", () =>
-      Effect.gen(function* () {
-        const upstream = mockUpstream("refused")
-        yield* withClient(upstream, (client) =>
-          Effect.gen(function* () {
-            for (let i = 0; i < 5; i++) yield* settle(client)
-            expect(upstream.calls).toHaveLength(20)
-            yield* TestClock.adjust("5 seconds")
-            const probe = yield* settle(client)
-            expect(failure(probe)).toMatchObject({ _tag: "UpstreamUnavailable", reason: "CircuitOpen", attempts: 1 })
-            expect(upstream.calls).toHaveLength(21)
-            expect((yield* client.upstream).circuit).toBe("open")
-          })
-        )
-      })
+      withClient(["refused"], (client, upstream) =>
+        Effect.gen(function* () {
+          for (let i = 0; i < 5; i++) yield* settle(client)
+          expect(upstream.calls).toHaveLength(20)
+          yield* TestClock.adjust("5 seconds")
+          const probe = yield* settle(client)
+          expect(failure(probe)).toMatchObject({ _tag: "UpstreamUnavailable", reason: "CircuitOpen", attempts: 1 })
+          expect(upstream.calls).toHaveLength(21)
+          expect((yield* client.upstream).circuit).toBe("open")
+        })
+      )
     )
 
     it.effect("400, 401 and 429 are not failures: the breaker stays closed", () =>
-      Effect.gen(function* () {
-        const upstream = mockUpstream(
+      withClient(
+        [
           ...Array.from({ length: 60 }, (_, i) =>
             i % 3 === 0
               ? { status: 400 }
@@ -442,128 +442,100 @@ describe("DdnAuthClient", () => {
                 : { status: 429, headers: { "retry-after": "0" } }
           ),
           { status: 200, body: grantBody() }
-        )
-        yield* withClient(upstream, (client) =>
+        ],
+        (client, upstream) =>
           Effect.gen(function* () {
             while (upstream.calls.length < 60) yield* settle(client)
             expect((yield* client.upstream).circuit).toBe("closed")
             expect(Exit.isSuccess(yield* settle(client))).toBe(true)
           })
-        )
-      })
+      )
     )
 
     it.effect("circuitBreaker: false turns the breaker off", () =>
-      Effect.gen(function* () {
-        const upstream = mockUpstream({ status: 503 })
-        yield* withClient(
-          upstream,
-          (client) =>
-            Effect.gen(function* () {
-              for (let i = 0; i < 8; i++) yield* settle(client)
-              expect(upstream.calls).toHaveLength(32)
-            }),
-          { circuitBreaker: false }
-        )
-      })
+      withClient(
+        [{ status: 503 }],
+        (client, upstream) =>
+          Effect.gen(function* () {
+            for (let i = 0; i < 8; i++) yield* settle(client)
+            expect(upstream.calls).toHaveLength(32)
+          }),
+        { circuitBreaker: false }
+      )
     )
 
     it.effect("a 429 with Retry-After pauses every refresh: one that fits waits it out and then calls", () =>
-      Effect.gen(function* () {
-        const upstream = mockUpstream(
-          { status: 429, headers: { "retry-after": "5" } },
-          { status: 200, body: grantBody() }
-        )
-        yield* withClient(upstream, (client) =>
-          Effect.gen(function* () {
-            const first = yield* Effect.fork(client.refresh(token))
-            yield* TestClock.adjust("1 second")
-            expect(upstream.calls).toHaveLength(1)
-            const status = yield* client.upstream
-            expect(Option.map(status.pausedUntil, DateTime.toEpochMillis)).toEqual(Option.some(5_000))
-            const second = yield* Effect.fork(client.refresh(token))
-            yield* TestClock.adjust("3999 millis")
-            expect(upstream.calls).toHaveLength(1)
-            yield* TestClock.adjust("1 millis")
-            yield* Fiber.join(first)
-            yield* Fiber.join(second)
-            expect(upstream.calls).toHaveLength(3)
-            expect((yield* client.upstream).pausedUntil).toEqual(Option.none())
-          })
-        )
-      })
+      withClient(rateLimitedFor(5), (client, upstream) =>
+        Effect.gen(function* () {
+          const first = yield* Effect.fork(client.refresh(token))
+          yield* TestClock.adjust("1 second")
+          expect(upstream.calls).toHaveLength(1)
+          const status = yield* client.upstream
+          expect(Option.map(status.pausedUntil, DateTime.toEpochMillis)).toEqual(Option.some(5_000))
+          const second = yield* Effect.fork(client.refresh(token))
+          yield* TestClock.adjust("3999 millis")
+          expect(upstream.calls).toHaveLength(1)
+          yield* TestClock.adjust("1 millis")
+          yield* Fiber.joinAll([first, second])
+          expect(upstream.calls).toHaveLength(3)
+          expect((yield* client.upstream).pausedUntil).toEqual(Option.none())
+        })
+      )
     )
 
     it.effect("a pause that outlasts the deadline: RateLimited at once with the seconds left, no call", () =>
-      Effect.gen(function* () {
-        const upstream = mockUpstream(
-          { status: 429, headers: { "retry-after": "30" } },
-          { status: 200, body: grantBody() }
-        )
-        const paused = Metric.tagged(RefreshMetrics.upstreamRefused, "reason", "paused")
-        const before = (yield* Metric.value(paused)).count
-        yield* withClient(upstream, (client) =>
-          Effect.gen(function* () {
-            expect(failure(yield* Effect.exit(client.refresh(token)))).toMatchObject({ _tag: "RateLimited" })
-            yield* TestClock.adjust("12 seconds")
-            const refused = failure(yield* Effect.exit(client.refresh(token)))
-            expect(refused._tag).toBe("RateLimited")
-            if (refused._tag === "RateLimited") expect(Duration.toSeconds(refused.retryAfter)).toBe(18)
-            expect(upstream.calls).toHaveLength(1)
-            expect((yield* Metric.value(paused)).count - before).toBe(1)
-          })
-        )
-      })
+      withClient(rateLimitedFor(30), (client, upstream) =>
+        Effect.gen(function* () {
+          const paused = Metric.tagged(RefreshMetrics.upstreamRefused, "reason", "paused")
+          const before = (yield* Metric.value(paused)).count
+          expect(failure(yield* Effect.exit(client.refresh(token)))).toMatchObject({ _tag: "RateLimited" })
+          yield* TestClock.adjust("12 seconds")
+          const refused = failure(yield* Effect.exit(client.refresh(token)))
+          expect(refused._tag).toBe("RateLimited")
+          if (refused._tag === "RateLimited") expect(Duration.toSeconds(refused.retryAfter)).toBe(18)
+          expect(upstream.calls).toHaveLength(1)
+          expect((yield* Metric.value(paused)).count - before).toBe(1)
+        })
+      )
     )
 
     it.effect("retries respect a pause another refresh started", () =>
-      Effect.gen(function* () {
-        const upstream = mockUpstream(
-          { status: 503 },
-          { status: 429, headers: { "retry-after": "5" } },
-          {
-            status: 200,
-            body: grantBody()
-          }
-        )
-        yield* withClient(upstream, (client) =>
-          Effect.gen(function* () {
-            const first = yield* Effect.fork(client.refresh(token))
-            yield* Effect.yieldNow()
-            const second = yield* Effect.fork(client.refresh(token))
-            yield* TestClock.adjust("1 second")
-            expect(upstream.calls).toHaveLength(2)
-            yield* TestClock.adjust("4 seconds")
-            yield* Fiber.join(first)
-            yield* Fiber.join(second)
-            expect(upstream.calls).toHaveLength(4)
-          })
-        )
-      })
+      withClient([{ status: 503 }, ...rateLimitedFor(5)], (client, upstream) =>
+        Effect.gen(function* () {
+          const first = yield* Effect.fork(client.refresh(token))
+          // The first refresh has its 503 (and waits on its body) before the second one starts.
+          yield* awaitBlocked(first)
+          expect(upstream.calls).toHaveLength(1)
+          const second = yield* Effect.fork(client.refresh(token))
+          yield* TestClock.adjust("1 second")
+          expect(upstream.calls).toHaveLength(2)
+          yield* TestClock.adjust("4 seconds")
+          // Both end with a grant, from the two calls made once the pause is over.
+          expect(yield* Fiber.joinAll([first, second])).toHaveLength(2)
+          expect(upstream.calls).toHaveLength(4)
+        })
+      )
     )
 
     it.effect("beyond maxInFlight an attempt is refused at once as UpstreamUnavailable (InFlightLimit)", () =>
-      Effect.gen(function* () {
-        const upstream = mockUpstream("hang")
-        yield* withClient(
-          upstream,
-          (client) =>
-            Effect.gen(function* () {
-              const hung = yield* Effect.fork(
-                Effect.all([client.refresh(token), client.refresh(token)], { concurrency: 2 })
-              )
-              yield* TestClock.adjust("10 millis")
-              expect(upstream.calls).toHaveLength(2)
-              expect((yield* client.upstream).inFlight).toBe(2)
-              const refused = yield* Effect.exit(client.refresh(token))
-              expect(failure(refused)).toMatchObject({ _tag: "UpstreamUnavailable", reason: "InFlightLimit" })
-              expect(upstream.calls).toHaveLength(2)
-              yield* Fiber.interrupt(hung)
-              expect((yield* client.upstream).inFlight).toBe(0)
-            }),
-          { maxInFlight: 2 }
-        )
-      })
+      withClient(
+        ["hang"],
+        (client, upstream) =>
+          Effect.gen(function* () {
+            const hung = yield* Effect.fork(
+              Effect.all([client.refresh(token), client.refresh(token)], { concurrency: 2 })
+            )
+            yield* TestClock.adjust("10 millis")
+            expect(upstream.calls).toHaveLength(2)
+            expect((yield* client.upstream).inFlight).toBe(2)
+            const refused = yield* Effect.exit(client.refresh(token))
+            expect(failure(refused)).toMatchObject({ _tag: "UpstreamUnavailable", reason: "InFlightLimit" })
+            expect(upstream.calls).toHaveLength(2)
+            yield* Fiber.interrupt(hung)
+            expect((yield* client.upstream).inFlight).toBe(0)
+          }),
+        { maxInFlight: 2 }
+      )
     )
   })
 

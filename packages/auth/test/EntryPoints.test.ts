@@ -5,14 +5,17 @@ import { describe, expect, it } from "vitest"
 
 const src = join(dirname(fileURLToPath(import.meta.url)), "../src")
 
-/** Every package a module imports, following its relative imports through the sources. */
+/**
+ * Every package a module imports, following its relative imports through the sources (an `import` or
+ * `export … from` statement: no `=` or `(` before its specifier, unlike an exported declaration).
+ */
 const packagesReachedFrom = (entry: string): Set<string> => {
   const seen = new Set<string>()
   const packages = new Set<string>()
   const visit = (file: string) => {
     if (seen.has(file)) return
     seen.add(file)
-    for (const [, specifier] of readFileSync(file, "utf8").matchAll(/^(?:import|export)[^"]*"([^"]+)"/gm)) {
+    for (const [, specifier] of readFileSync(file, "utf8").matchAll(/^(?:import|export)[^"=(]*"([^"]+)"/gm)) {
       if (specifier!.startsWith(".")) visit(join(dirname(file), specifier!.replace(/\.js$/, ".ts")))
       else packages.add(specifier!.split("/").slice(0, 2).join("/"))
     }

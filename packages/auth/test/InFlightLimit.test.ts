@@ -1,9 +1,10 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as InFlightLimit from "../src/InFlightLimit.js"
+import { failure } from "./utils/exits.js"
+import { awaitBlocked } from "./utils/fibers.js"
 
 describe("InFlightLimit", () => {
   it.effect("beyond the limit a call is refused at once, without running; a freed permit admits again", () =>
@@ -19,10 +20,11 @@ describe("InFlightLimit", () => {
       )
       const first = yield* Effect.fork(held)
       const second = yield* Effect.fork(held)
-      yield* Effect.yieldNow()
+      yield* awaitBlocked(first)
+      yield* awaitBlocked(second)
       expect(yield* limit.inFlight).toBe(2)
       const third = yield* Effect.exit(limit.withPermit(Effect.sync(() => ran++)))
-      expect(Exit.isFailure(third) && third.cause._tag === "Fail" && third.cause.error).toMatchObject({
+      expect(failure(third)).toMatchObject({
         _tag: "InFlightLimitReached",
         limit: 2
       })
@@ -39,7 +41,7 @@ describe("InFlightLimit", () => {
     Effect.gen(function* () {
       const limit = yield* InFlightLimit.make(1)
       const hung = yield* Effect.fork(limit.withPermit(Effect.never))
-      yield* Effect.yieldNow()
+      yield* awaitBlocked(hung)
       expect(yield* limit.inFlight).toBe(1)
       yield* Fiber.interrupt(hung)
       expect(yield* limit.inFlight).toBe(0)

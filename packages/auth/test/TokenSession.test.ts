@@ -8,58 +8,102 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
+import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
 import * as Redacted from "effect/Redacted"
 import * as Scope from "effect/Scope"
 import * as TestClock from "effect/TestClock"
 import { DdnAuthClient } from "../src/DdnAuthClient.js"
+import type * as RefreshError from "../src/RefreshError.js"
 import { RateLimited, RefreshTokenInvalid, UpstreamUnavailable } from "../src/RefreshError.js"
 import * as TokenSession from "../src/TokenSession.js"
 import * as TokenStore from "../src/TokenStore.js"
 import { failure } from "./utils/exits.js"
 import { makeFakeDdn, secretMarker } from "./utils/FakeDdn.js"
-import { makeRecordingStore } from "./utils/RecordingStore.js"
+import { awaitBlocked } from "./utils/fibers.js"
 import { makeSimulatedClock } from "./utils/SimulatedClock.js"
-import { makeBackgroundHarness, makeHarness, settle, subscribe } from "./utils/sessionHarness.js"
+import { makeBackgroundHarness, makeExpiredHarness, makeHarness, settle, subscribe } from "./utils/sessionHarness.js"
 
 const value = Redacted.value
 const access = (n: number) => `${secretMarker}-access-${n}`
 const refresh = (n: number) => `${secretMarker}-refresh-${n}`
 const unavailable = () => new UpstreamUnavailable({ reason: "Status", status: 503, attempts: 4 })
 
+/**
+ * A session's life as seen by its callers: after each wait (and, when given, DDN failing its next
+ * refresh), `accessToken` hands out `access(expected)` while the store holds `refresh(expected)`,
+ * and DDN has been called `calls` times.
+ */
+interface Timeline {
+  readonly name: string
+  readonly options?: Omit<TokenSession.Options, "backgroundRefresh">
+  readonly expiresIn?: number
+  readonly steps: ReadonlyArray<
+    readonly [wait: Duration.DurationInput, expected: number, calls: number, failure?: RefreshError.RefreshError]
+  >
+}
+
 /** Everything a string of an event or error could show: message, toString, JSON, util.inspect. */
 const renderings = (u: unknown) =>
   [String(u), JSON.stringify(u), inspect(u, { depth: 10 }), u instanceof Error ? u.message : ""].join("\n")
 
 describe("TokenSession", () => {
-  it.scoped("hands out the current token while it is outside the margin, without calling DDN", () =>
+  it.scoped.each<Timeline>([
+    {
+      name: "hands out the current token while it is outside the margin, without calling DDN",
+      steps: [
+        [0, 1, 0],
+        ["3539 seconds", 1, 0]
+      ]
+    },
+    {
+      name: "refreshes within the margin, and the rotated pair is in the store when the token is handed out",
+      steps: [["3541 seconds", 2, 1]]
+    },
+    {
+      name: "the margin is configurable",
+      options: { refreshMargin: "10 minutes" },
+      steps: [
+        ["2999 seconds", 1, 0],
+        ["2 seconds", 2, 1]
+      ]
+    },
+    {
+      name: "a token that lives shorter than the margin is refreshed at half its life, not in a loop",
+      expiresIn: 30,
+      steps: [
+        ["14 seconds", 1, 0],
+        ["2 seconds", 2, 1],
+        [0, 2, 1]
+      ]
+    },
+    {
+      name: "while DDN fails, callers keep the unexpired token and DDN is not retried before the delay",
+      options: { retryBaseDelay: "5 seconds" },
+      steps: [
+        ["3550 seconds", 1, 1, unavailable()],
+        [0, 1, 1],
+        ["5 seconds", 2, 2]
+      ]
+    },
+    {
+      name: "RateLimited: callers keep the unexpired token for the Retry-After",
+      steps: [
+        ["3550 seconds", 1, 1, new RateLimited({ retryAfter: Duration.seconds(30) })],
+        ["29 seconds", 1, 1],
+        ["1 second", 2, 2]
+      ]
+    }
+  ])("$name", ({ options, expiresIn, steps }) =>
     Effect.gen(function* () {
-      const { ddn, session } = yield* makeHarness()
-      expect(value(yield* session.accessToken)).toBe(access(1))
-      yield* TestClock.adjust("3539 seconds")
-      expect(value(yield* session.accessToken)).toBe(access(1))
-      expect(ddn.calls()).toBe(0)
-    })
-  )
-
-  it.scoped("refreshes within the margin, and the rotated pair is in the store when the token is handed out", () =>
-    Effect.gen(function* () {
-      const { ddn, store, session } = yield* makeHarness()
-      yield* TestClock.adjust("3541 seconds")
-      expect(value(yield* session.accessToken)).toBe(access(2))
-      expect(yield* store.current).toBe(refresh(2))
-      expect(ddn.calls()).toBe(1)
-    })
-  )
-
-  it.scoped("the margin is configurable", () =>
-    Effect.gen(function* () {
-      const { ddn, session } = yield* makeHarness({ refreshMargin: "10 minutes" })
-      yield* TestClock.adjust("2999 seconds")
-      expect(value(yield* session.accessToken)).toBe(access(1))
-      yield* TestClock.adjust("2 seconds")
-      expect(value(yield* session.accessToken)).toBe(access(2))
-      expect(ddn.calls()).toBe(1)
+      const { ddn, store, session } = yield* makeHarness(options, "minted", { expiresIn })
+      for (const [wait, expected, calls, failure] of steps) {
+        yield* TestClock.adjust(wait)
+        if (failure !== undefined) ddn.failNext(failure)
+        expect(value(yield* session.accessToken)).toBe(access(expected))
+        expect(yield* store.current).toBe(refresh(expected))
+        expect(ddn.calls()).toBe(calls)
+      }
     })
   )
 
@@ -86,8 +130,8 @@ describe("TokenSession", () => {
       const rotations = Math.floor((30 * 24 * 3600) / 3540)
       yield* Effect.gen(function* () {
         const { ddn, store, session } = yield* makeBackgroundHarness()
-        yield* settle(() => store.saved().length >= rotations, 1_000_000)
-        yield* Effect.repeatN(Effect.yieldNow(), 100)
+        // Past the last rotation the refresher's next sleep ends beyond the horizon: it is parked for good.
+        yield* simulated.parked
         expect(ddn.calls()).toBe(rotations)
         expect(store.saved()).toEqual(Array.from({ length: rotations }, (_, i) => refresh(i + 2)))
         expect(simulated.now()).toBe(rotations * 3540 * 1000)
@@ -114,19 +158,14 @@ describe("TokenSession", () => {
 
   it.scoped("100 concurrent callers at expiry share exactly one refresh", () =>
     Effect.gen(function* () {
-      const { ddn, store, session } = yield* makeHarness()
-      yield* TestClock.adjust("1 hour")
+      const { ddn, store, session } = yield* makeExpiredHarness()
       const gate = yield* ddn.holdRefreshes()
-      const callers = yield* Effect.fork(
-        Effect.all(
-          Array.from({ length: 100 }, () => session.accessToken),
-          { concurrency: "unbounded" }
-        )
-      )
+      const callers = yield* Effect.forEach(Array.from({ length: 100 }), () => Effect.fork(session.accessToken))
       yield* settle(() => ddn.calls() === 1)
-      yield* Effect.repeatN(Effect.yieldNow(), 20)
+      // Every caller waits on the one refresh held at DDN before it is let through.
+      yield* Effect.forEach(callers, awaitBlocked)
       yield* Deferred.succeed(gate, undefined)
-      const tokens = yield* Fiber.join(callers)
+      const tokens = yield* Effect.forEach(callers, Fiber.join)
       expect(new Set(tokens.map(value))).toEqual(new Set([access(2)]))
       expect(ddn.calls()).toBe(1)
       expect(store.saved()).toEqual([refresh(2)])
@@ -135,8 +174,7 @@ describe("TokenSession", () => {
 
   it.scoped("a refresh is not cut off by the caller's interruption: the rotation is stored and used", () =>
     Effect.gen(function* () {
-      const { ddn, store, session } = yield* makeHarness()
-      yield* TestClock.adjust("1 hour")
+      const { ddn, store, session } = yield* makeExpiredHarness()
       const gate = yield* ddn.holdRefreshes()
       const caller = yield* Effect.fork(session.accessToken)
       yield* settle(() => ddn.calls() === 1)
@@ -153,15 +191,15 @@ describe("TokenSession", () => {
   it.scoped("closing the session's scope ends a refresh in flight: nothing is saved after it", () =>
     Effect.gen(function* () {
       const scope = yield* Scope.make()
-      const { ddn, store, session } = yield* Scope.extend(makeHarness(), scope)
-      yield* TestClock.adjust("1 hour")
+      const { ddn, store, session } = yield* Scope.extend(makeExpiredHarness(), scope)
       const gate = yield* ddn.holdRefreshes()
       const caller = yield* Effect.fork(session.accessToken)
       yield* settle(() => ddn.calls() === 1)
       yield* Scope.close(scope, Exit.void)
       expect(Exit.isInterrupted(yield* Fiber.await(caller))).toBe(true)
+      // The refresh held at DDN ended with the scope: opening the gate has nothing left to let through.
+      expect(ddn.running()).toBe(0)
       yield* Deferred.succeed(gate, undefined)
-      yield* Effect.repeatN(Effect.yieldNow(), 20)
       expect(store.saved()).toEqual([])
     })
   )
@@ -177,8 +215,7 @@ describe("TokenSession", () => {
 
   it.scoped("a failed store write hands out no token; the pending grant is saved by the next call", () =>
     Effect.gen(function* () {
-      const { ddn, store, session } = yield* makeHarness()
-      yield* TestClock.adjust("1 hour")
+      const { ddn, store, session } = yield* makeExpiredHarness()
       store.setFailSaves(true)
       const error = failure(yield* Effect.exit(session.accessToken))
       expect(error).toMatchObject({ _tag: "TokenStoreError", reason: "WriteFailed" })
@@ -214,8 +251,7 @@ describe("TokenSession", () => {
 
   it.scoped("RefreshTokenInvalid with a newer bare refresh token in the store: adopted and refreshed", () =>
     Effect.gen(function* () {
-      const { ddn, store, session } = yield* makeHarness()
-      yield* TestClock.adjust("1 hour")
+      const { ddn, store, session } = yield* makeExpiredHarness()
       const elsewhere = ddn.rotateElsewhere(Redacted.make(refresh(1)))
       yield* store.service.save(new TokenStore.RefreshTokenOnly({ refreshToken: elsewhere.refreshToken }))
       ddn.failNext(new RefreshTokenInvalid())
@@ -291,34 +327,6 @@ describe("TokenSession", () => {
     })
   )
 
-  it.scoped("while DDN fails, callers keep the unexpired token and DDN is not retried before the delay", () =>
-    Effect.gen(function* () {
-      const { ddn, session } = yield* makeHarness({ retryBaseDelay: "5 seconds" })
-      yield* TestClock.adjust("3550 seconds")
-      ddn.failNext(unavailable())
-      expect(value(yield* session.accessToken)).toBe(access(1))
-      expect(value(yield* session.accessToken)).toBe(access(1))
-      expect(ddn.calls()).toBe(1)
-      yield* TestClock.adjust("5 seconds")
-      expect(value(yield* session.accessToken)).toBe(access(2))
-      expect(ddn.calls()).toBe(2)
-    })
-  )
-
-  it.scoped("RateLimited: callers keep the unexpired token for the Retry-After", () =>
-    Effect.gen(function* () {
-      const { ddn, session } = yield* makeHarness()
-      yield* TestClock.adjust("3550 seconds")
-      ddn.failNext(new RateLimited({ retryAfter: Duration.seconds(30) }))
-      expect(value(yield* session.accessToken)).toBe(access(1))
-      yield* TestClock.adjust("29 seconds")
-      expect(value(yield* session.accessToken)).toBe(access(1))
-      expect(ddn.calls()).toBe(1)
-      yield* TestClock.adjust("1 second")
-      expect(value(yield* session.accessToken)).toBe(access(2))
-    })
-  )
-
   it.scoped("refresh rotates even a fresh token; invalidate rotates only the current token", () =>
     Effect.gen(function* () {
       const { ddn, session } = yield* makeHarness()
@@ -373,47 +381,32 @@ describe("TokenSession", () => {
     })
   )
 
-  it.scoped("a token that lives shorter than the margin is refreshed at half its life, not in a loop", () =>
-    Effect.gen(function* () {
-      const ddn = makeFakeDdn({ expiresIn: 30 })
-      const store = yield* makeRecordingStore(ddn.mint(0))
-      const session = yield* TokenSession.make().pipe(
-        Effect.provideService(DdnAuthClient, ddn.client),
-        Effect.provideService(TokenStore.TokenStore, store.service)
-      )
-      yield* TestClock.adjust("14 seconds")
-      expect(value(yield* session.accessToken)).toBe(access(1))
-      yield* TestClock.adjust("2 seconds")
-      expect(value(yield* session.accessToken)).toBe(access(2))
-      expect(value(yield* session.accessToken)).toBe(access(2))
-      expect(ddn.calls()).toBe(1)
-    })
-  )
-
   it.scoped("the background refresher retries failures with backoff and stops with its scope", () =>
     Effect.gen(function* () {
       const scope = yield* Scope.make()
       const { ddn, session } = yield* Scope.extend(makeBackgroundHarness(), scope)
       const events = yield* Scope.extend(subscribe(session), scope)
       ddn.failNext(unavailable(), unavailable(), unavailable())
+      const firstFour = yield* Effect.fork(Queue.takeN(events, 4))
       yield* TestClock.adjust("3540 seconds")
-      const seen: Array<readonly [string, number]> = []
-      for (let second = 0; second < 60 && !seen.some(([tag]) => tag === "Refreshed"); second++) {
-        yield* Effect.repeatN(Effect.yieldNow(), 10)
-        const now = yield* Clock.currentTimeMillis
-        for (const event of yield* Queue.takeAll(events)) seen.push([event._tag, now / 1000 - 3540])
+      // Time moves a second at a time until the four events are in; the success is dated by its
+      // grant (`expiresAt` is an hour after DDN's answer), not by the second the loop saw it in.
+      for (let second = 0; second < 60 && Option.isNone(yield* Fiber.poll(firstFour)); second++) {
         yield* TestClock.adjust("1 second")
       }
-      expect(seen.map(([tag]) => tag)).toEqual(["RefreshFailed", "RefreshFailed", "RefreshFailed", "Refreshed"])
+      const seen = Chunk.toReadonlyArray(yield* Fiber.join(firstFour))
+      expect(seen.map((event) => event._tag)).toEqual(["RefreshFailed", "RefreshFailed", "RefreshFailed", "Refreshed"])
       // Backoff from 1 s, doubling, jittered: about 1 + 2 + 4 seconds from the first failure to the success.
-      const succeededAfter = seen[3]![1]
+      const refreshed = seen[3]!
+      const succeededAfter =
+        refreshed._tag === "Refreshed" ? DateTime.toEpochMillis(refreshed.expiresAt) / 1000 - 3600 - 3540 : Number.NaN
       expect(succeededAfter).toBeGreaterThanOrEqual(5)
       expect(succeededAfter).toBeLessThanOrEqual(10)
       expect(ddn.calls()).toBe(4)
 
+      // The refresher ended with its scope: ten hours of due margins (run by the TestClock) call nobody.
       yield* Scope.close(scope, Exit.void)
       yield* TestClock.adjust("10 hours")
-      yield* Effect.repeatN(Effect.yieldNow(), 20)
       expect(ddn.calls()).toBe(4)
     })
   )

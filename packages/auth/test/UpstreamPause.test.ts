@@ -6,6 +6,10 @@ import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as TestClock from "effect/TestClock"
 import * as UpstreamPause from "../src/UpstreamPause.js"
+import { failure } from "./utils/exits.js"
+
+/** The refusal of a wait that does not fit the deadline, `seconds` before the pause ends. */
+const pausedFor = (seconds: number) => ({ _tag: "Paused", retryAfter: Duration.seconds(seconds) })
 
 describe("UpstreamPause", () => {
   it.effect("not paused: resumes at once", () =>
@@ -35,11 +39,7 @@ describe("UpstreamPause", () => {
       const pause = yield* UpstreamPause.make
       yield* pause.pauseFor("30 seconds")
       yield* TestClock.adjust("12 seconds")
-      const exit = yield* Effect.exit(pause.awaitResume(20_000))
-      expect(Exit.isFailure(exit) && exit.cause._tag === "Fail" && exit.cause.error).toMatchObject({
-        _tag: "Paused",
-        retryAfter: Duration.seconds(18)
-      })
+      expect(failure(yield* Effect.exit(pause.awaitResume(20_000)))).toMatchObject(pausedFor(18))
     })
   )
 
@@ -51,11 +51,7 @@ describe("UpstreamPause", () => {
       yield* TestClock.adjust("1 second")
       yield* pause.pauseFor("10 seconds")
       yield* TestClock.adjust("1 second")
-      const exit = yield* Fiber.await(waiter)
-      expect(Exit.isFailure(exit) && exit.cause._tag === "Fail" && exit.cause.error).toMatchObject({
-        _tag: "Paused",
-        retryAfter: Duration.seconds(9)
-      })
+      expect(failure(yield* Fiber.await(waiter))).toMatchObject(pausedFor(9))
     })
   )
 

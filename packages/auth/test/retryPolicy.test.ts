@@ -6,6 +6,7 @@ import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import * as TestClock from "effect/TestClock"
 import { retryPolicy, TransientFailure } from "../src/internal/retryPolicy.js"
+import { awaitBlocked } from "./utils/fibers.js"
 
 const timeout = new TransientFailure({ kind: "Timeout", retryAfter: Option.none(), reachedUpstream: true })
 
@@ -17,7 +18,7 @@ describe("retryPolicy", () => {
       )
       for (let retry = 0; retry < 6; retry++) {
         const wait = yield* Effect.fork(driver.next(timeout))
-        yield* Effect.yieldNow()
+        yield* awaitBlocked(wait)
         const [due] = yield* TestClock.sleeps()
         expect(Number.isInteger(due)).toBe(true)
         yield* TestClock.adjust(Duration.millis(due! - (yield* TestClock.currentTimeMillis)))

@@ -1,3 +1,4 @@
+/** @internal */
 import type { RefreshError } from "../RefreshError.js"
 import { isTransient, type TransientFailure } from "./retryPolicy.js"
 

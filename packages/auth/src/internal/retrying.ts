@@ -1,3 +1,4 @@
+/** @internal */
 import * as Effect from "effect/Effect"
 import type { LazyArg } from "effect/Function"
 import * as Schedule from "effect/Schedule"

@@ -1,3 +1,4 @@
+/** @internal */
 import * as Cause from "effect/Cause"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"

@@ -23,9 +23,14 @@ import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as SubscriptionRef from "effect/SubscriptionRef"
 import type { Redis } from "ioredis"
-import * as EnvConfig from "../internal/config.js"
+import * as EnvConfig from "../EnvConfig.js"
 
-/** Redis could not serve a command: not connected, too slow, or it answered with an error. */
+/**
+ * Redis could not serve a command: not connected, too slow, or it answered with an error.
+ *
+ * @since 0.2.0
+ * @category errors
+ */
 export class RedisUnavailable extends Schema.TaggedError<RedisUnavailable>()("RedisUnavailable", {
   reason: Schema.Literal("Disconnected", "Timeout", "CommandFailed", "Refused")
 }) {
@@ -54,10 +59,20 @@ const isRefusal = (cause: unknown): boolean => {
 /** ioredis's rejection of a command that outlived `commandTimeout`. */
 const isTimeout = (cause: unknown): boolean => cause instanceof Error && cause.message === "Command timed out"
 
-/** The connection service. */
+/**
+ * The connection service.
+ *
+ * @since 0.2.0
+ * @category tags
+ */
 export class RedisConnection extends Context.Tag("@ddn/auth/RedisConnection")<RedisConnection, Service>() {}
 
-/** What the connection offers. */
+/**
+ * What the connection offers.
+ *
+ * @since 0.2.0
+ * @category models
+ */
 export interface Service {
   /**
    * Runs one command (or pipeline, or script) on the client, bounded by the command timeout. A
@@ -72,7 +87,12 @@ export interface Service {
   readonly client: Redis
 }
 
-/** Connection settings. */
+/**
+ * Connection settings.
+ *
+ * @since 0.2.0
+ * @category models
+ */
 export interface Options {
   /** `redis://` or `rediss://` (TLS) URL, with optional credentials and database (`/2`). */
   readonly url: Redacted.Redacted<URL>
@@ -80,10 +100,20 @@ export interface Options {
   readonly commandTimeout?: Duration.DurationInput | undefined
 }
 
-/** The defaults of `Options`. */
+/**
+ * The defaults of `Options`.
+ *
+ * @since 0.2.0
+ * @category config
+ */
 export const defaults = { commandTimeout: Duration.millis(250) } as const
 
-/** `REDIS_URL`: `redis://` or `rediss://`, `Redacted` since it may carry a password; never echoed. */
+/**
+ * `REDIS_URL`: `redis://` or `rediss://`, `Redacted` since it may carry a password; never echoed.
+ *
+ * @since 0.2.0
+ * @category config
+ */
 export const urlConfig: Config.Config<Redacted.Redacted<URL>> = Config.map(
   EnvConfig.url("REDIS_URL", ["redis:", "rediss:"], (url) =>
     /^\/?(\d{1,5})?$/.test(url.pathname) && url.search === "" && url.hash === ""
@@ -93,10 +123,20 @@ export const urlConfig: Config.Config<Redacted.Redacted<URL>> = Config.map(
   Redacted.make
 )
 
-/** `Options` from `REDIS_URL` (required). */
+/**
+ * `Options` from `REDIS_URL` (required).
+ *
+ * @since 0.2.0
+ * @category config
+ */
 export const config: Config.Config<Options> = Config.map(urlConfig, (url) => ({ url }))
 
-/** Builds the connection; it is closed when the scope ends. */
+/**
+ * Builds the connection; it is closed when the scope ends.
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
 export const make = (options: Options): Effect.Effect<Service, never, Scope.Scope> =>
   Effect.gen(function* () {
     const { Redis } = yield* Effect.promise(() => import("ioredis"))
@@ -192,10 +232,20 @@ export const make = (options: Options): Effect.Effect<Service, never, Scope.Scop
     return RedisConnection.of({ use, subscribe, healthy, client })
   })
 
-/** The connection as a layer. */
+/**
+ * The connection as a layer.
+ *
+ * @since 0.2.0
+ * @category layers
+ */
 export const layer = (options: Options): Layer.Layer<RedisConnection> => Layer.scoped(RedisConnection, make(options))
 
-/** The connection from a `Config` of `Options` (default: `REDIS_URL`). */
+/**
+ * The connection from a `Config` of `Options` (default: `REDIS_URL`).
+ *
+ * @since 0.2.0
+ * @category layers
+ */
 export const layerConfig = (
   options: Config.Config<Options> = config
 ): Layer.Layer<RedisConnection, ConfigError.ConfigError> => Layer.scoped(RedisConnection, Effect.flatMap(options, make))

@@ -30,7 +30,7 @@ import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import { type DdnAuthClient, policyConfig } from "../DdnAuthClient.js"
-import * as EnvConfig from "../internal/config.js"
+import * as EnvConfig from "../EnvConfig.js"
 import * as RedisStore from "../internal/redisCoordinationStore.js"
 import * as SharedCoordinator from "../internal/sharedCoordinator.js"
 import { config as memoryConfig, type Options, RefreshCoordinator, type Service } from "../RefreshCoordinator.js"
@@ -38,7 +38,12 @@ import * as RedisConnection from "./RedisConnection.js"
 
 export * from "../RefreshCoordinator.js"
 
-/** Settings of the Redis coordinator, beyond the in-memory one's `reuseWindow` and `maxEntries`. */
+/**
+ * Settings of the Redis coordinator, beyond the in-memory one's `reuseWindow` and `maxEntries`.
+ *
+ * @since 0.2.0
+ * @category models
+ */
 export interface RedisOptions extends Omit<Options, "keySecret"> {
   /**
    * The secret every instance shares (`DDN_COORDINATION_SECRET`, at least 32 characters): it keys the
@@ -61,20 +66,40 @@ export interface RedisOptions extends Omit<Options, "keySecret"> {
   readonly failoverGrace?: Duration.DurationInput | undefined
 }
 
-/** The defaults of `RedisOptions`. */
+/**
+ * The defaults of `RedisOptions`.
+ *
+ * @since 0.2.0
+ * @category config
+ */
 export const redisDefaults = SharedCoordinator.defaults
 
-/** The shortest `DDN_COORDINATION_SECRET` accepted. */
+/**
+ * The shortest `DDN_COORDINATION_SECRET` accepted.
+ *
+ * @since 0.2.0
+ * @category constants
+ */
 export const minSecretLength = 32
 
-/** `DDN_COORDINATION_FAILOVER_MS`: the {@link RedisOptions.failoverGrace}, 0–60000, default 5000. */
+/**
+ * `DDN_COORDINATION_FAILOVER_MS`: the {@link RedisOptions.failoverGrace}, 0–60000, default 5000.
+ *
+ * @since 0.2.0
+ * @category config
+ */
 export const failoverGraceConfig: Config.Config<Duration.Duration> = EnvConfig.millis(
   "DDN_COORDINATION_FAILOVER_MS",
   0,
   60_000
 ).pipe(Config.withDefault(redisDefaults.failoverGrace))
 
-/** Where an instance finds Redis and the secret it shares with the others. */
+/**
+ * Where an instance finds Redis and the secret it shares with the others.
+ *
+ * @since 0.2.0
+ * @category models
+ */
 export interface RedisSettings {
   readonly url: Redacted.Redacted<URL>
   readonly secret: Redacted.Redacted<string>
@@ -84,6 +109,9 @@ export interface RedisSettings {
 /**
  * `REDIS_URL` (unset: `None`, coordinate in memory) and `DDN_COORDINATION_SECRET`, which is then
  * required: without it the config fails naming it. Neither value is ever echoed.
+ *
+ * @since 0.2.0
+ * @category config
  */
 export const redisSettingsConfig: Config.Config<Option.Option<RedisSettings>> = Config.all({
   url: Config.option(RedisConnection.urlConfig),
@@ -108,6 +136,9 @@ export const redisSettingsConfig: Config.Config<Option.Option<RedisSettings>> = 
  * `RedisOptions` from the environment: `DDN_COORDINATION_SECRET` (required),
  * `DDN_COORDINATION_FAILOVER_MS`, the reuse window of `RefreshCoordinator.config` and the deadline of
  * `DdnAuthClient.policyConfig`.
+ *
+ * @since 0.2.0
+ * @category config
  */
 export const redisConfig: Config.Config<RedisOptions> = Config.all({
   secret: EnvConfig.secret("DDN_COORDINATION_SECRET", minSecretLength),
@@ -123,7 +154,12 @@ export const redisConfig: Config.Config<RedisOptions> = Config.all({
   }))
 )
 
-/** The Redis coordinator over a `RedisConnection`; needs `DdnAuthClient`. */
+/**
+ * The Redis coordinator over a `RedisConnection`; needs `DdnAuthClient`.
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
 export const makeRedis = (
   options: RedisOptions
 ): Effect.Effect<Service, never, DdnAuthClient | RedisConnection.RedisConnection | Scope.Scope> =>
@@ -133,7 +169,12 @@ export const makeRedis = (
     return yield* SharedCoordinator.make(options, store)
   })
 
-/** The Redis coordinator as a layer. */
+/**
+ * The Redis coordinator as a layer.
+ *
+ * @since 0.2.0
+ * @category layers
+ */
 export const layerRedis = (
   options: RedisOptions
 ): Layer.Layer<RefreshCoordinator, never, DdnAuthClient | RedisConnection.RedisConnection> =>
@@ -142,6 +183,9 @@ export const layerRedis = (
 /**
  * The Redis coordinator and its connection from the environment: `REDIS_URL`,
  * `DDN_COORDINATION_SECRET` and the `DDN_*` settings of {@link redisConfig}.
+ *
+ * @since 0.2.0
+ * @category layers
  */
 export const layerRedisConfig = (
   options: Config.Config<RedisOptions> = redisConfig

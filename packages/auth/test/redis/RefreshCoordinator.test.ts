@@ -12,6 +12,7 @@ import { keep } from "../../src/internal/keptGrant.js"
 import * as SharedCoordinator from "../../src/internal/sharedCoordinator.js"
 import * as RefreshMetrics from "../../src/RefreshMetrics.js"
 import * as RefreshCoordinator from "../../src/redis/RefreshCoordinator.js"
+import type * as TokenGrant from "../../src/TokenGrant.js"
 import { failureTag } from "../utils/exits.js"
 import { makeFakeDdn } from "../utils/FakeDdn.js"
 import * as MemoryCoordinationStore from "../utils/MemoryCoordinationStore.js"
@@ -22,6 +23,7 @@ const secret = "a-coordination-secret-of-32-chars!!"
 const options: RefreshCoordinator.RedisOptions = { secret: Redacted.make(secret), failoverGrace: "2 seconds" }
 const cipher = Cipher.make(Buffer.from(secret))
 
+/** A coordinator over a fake DDN and the store in memory, and a session minted for the test (`token` in clear). */
 const setup = (overrides: Partial<RefreshCoordinator.RedisOptions> = {}) =>
   Effect.gen(function* () {
     const ddn = makeFakeDdn()
@@ -29,7 +31,10 @@ const setup = (overrides: Partial<RefreshCoordinator.RedisOptions> = {}) =>
     const coordinator = yield* SharedCoordinator.make({ ...options, ...overrides }, memory.store).pipe(
       Effect.provide(ddn.layer)
     )
-    return { ddn, memory, coordinator }
+    const session = ddn.mint()
+    /** A second instance sharing the store. */
+    const another = SharedCoordinator.make(options, memory.store).pipe(Effect.provide(ddn.layer))
+    return { ddn, memory, coordinator, another, session, token: Redacted.value(session.refreshToken) }
   })
 
 /** A fresh session whose token another instance holds the lease of, until `until`; and a caller waiting on it. */
@@ -47,22 +52,33 @@ const waitingOnAnother = (context: Effect.Effect.Success<ReturnType<typeof setup
 const sealedBy = (token: string, holder: string, result: unknown, reusableUntil = 0) =>
   cipher.seal(token, cipher.keyOf(token), JSON.stringify({ holder, reusableUntil, result }))
 
+type Memory = Effect.Effect.Success<typeof MemoryCoordinationStore.make>
+
+/** An outcome `holder` left in the store under `token`'s key, kept until 10 s. */
+const leaveOutcome = (memory: Memory, token: string, holder: string, result: unknown, reusableUntil = 0) =>
+  memory.outcomes.set(cipher.keyOf(token), { value: sealedBy(token, holder, result, reusableUntil), until: 10_000 })
+
+/** The lease holder `other-instance` settling `token`'s refresh with `result`, kept until 10 s. */
+const settledByOther = (memory: Memory, token: string, result: unknown) =>
+  memory.store.settle(cipher.keyOf(token), "other-instance", sealedBy(token, "other-instance", result), 10_000)
+
+/** A grant as an instance seals it for the others. */
+const granted = (grant: TokenGrant.TokenGrant) => ({ _tag: "Granted", grant: keep(grant) })
+
+/** A failure as an instance seals it for the others: a transient one, after every attempt. */
+const failedTransiently = { _tag: "Failed", error: { _tag: "UpstreamUnavailable", reason: "Timeout", attempts: 4 } }
+
 describe("SharedCoordinator.make (the Redis protocol)", () => {
   it.scoped("a lease held elsewhere: the caller waits, then gets the holder's outcome when it is settled", () =>
     Effect.gen(function* () {
       const context = yield* setup()
       const { ddn, memory } = context
-      const { fiber, key, session, token } = yield* waitingOnAnother(context, 3_000)
+      const { fiber, session, token } = yield* waitingOnAnother(context, 3_000)
       yield* TestClock.adjust("1 second")
       expect(fiber.unsafePoll()).toBeNull()
 
       const grant = ddn.rotateElsewhere(session.refreshToken)
-      yield* memory.store.settle(
-        key,
-        "other-instance",
-        sealedBy(token, "other-instance", { _tag: "Granted", grant: keep(grant) }),
-        10_000
-      )
+      yield* settledByOther(memory, token, granted(grant))
       const result = yield* Fiber.join(fiber)
       expect(result.source).toBe("coalesced")
       expect(Redacted.value(result.grant.refreshToken)).toBe(Redacted.value(grant.refreshToken))
@@ -78,12 +94,7 @@ describe("SharedCoordinator.make (the Redis protocol)", () => {
       memory.leases.set(key, { holder: "other-instance", until: 3_000 })
       const fiber = yield* Effect.fork(Effect.exit(coordinator.coordinate(Redacted.make(token))))
       yield* TestClock.adjust("100 millis")
-      yield* memory.store.settle(
-        key,
-        "other-instance",
-        sealedBy(token, "other-instance", { _tag: "Failed", error: { _tag: "RefreshTokenInvalid" } }),
-        10_000
-      )
+      yield* settledByOther(memory, token, { _tag: "Failed", error: { _tag: "RefreshTokenInvalid" } })
       expect(failureTag(yield* Fiber.join(fiber))).toBe("RefreshTokenInvalid")
       expect(ddn.calls()).toBe(0)
     })
@@ -91,8 +102,7 @@ describe("SharedCoordinator.make (the Redis protocol)", () => {
 
   it.scoped("a holder that dies: its lease lapses after 3 s and the waiter takes the call over", () =>
     Effect.gen(function* () {
-      const { coordinator, ddn, memory } = yield* setup()
-      const session = ddn.mint()
+      const { coordinator, ddn, memory, session } = yield* setup()
       memory.leases.set(cipher.keyOf(Redacted.value(session.refreshToken)), { holder: "dead-instance", until: 3_000 })
       const takeovers = (yield* Metric.value(RefreshMetrics.coordinationTakeovers)).count
       const fiber = yield* Effect.fork(coordinator.coordinate(session.refreshToken))
@@ -124,8 +134,7 @@ describe("SharedCoordinator.make (the Redis protocol)", () => {
 
   it.scoped("the holder renews its lease while its call runs, and writes the outcome before anyone is answered", () =>
     Effect.gen(function* () {
-      const { coordinator, ddn, memory } = yield* setup()
-      const session = ddn.mint()
+      const { coordinator, ddn, memory, session } = yield* setup()
       const key = cipher.keyOf(Redacted.value(session.refreshToken))
       const gate = yield* ddn.holdRefreshes()
       const settling = yield* Deferred.make<void>()
@@ -147,16 +156,8 @@ describe("SharedCoordinator.make (the Redis protocol)", () => {
 
   it.scoped("a new submission never gets another holder's failure: it calls DDN itself", () =>
     Effect.gen(function* () {
-      const { coordinator, ddn, memory } = yield* setup()
-      const session = ddn.mint()
-      const token = Redacted.value(session.refreshToken)
-      memory.outcomes.set(cipher.keyOf(token), {
-        value: sealedBy(token, "other-instance", {
-          _tag: "Failed",
-          error: { _tag: "UpstreamUnavailable", reason: "Timeout", attempts: 4 }
-        }),
-        until: 10_000
-      })
+      const { coordinator, ddn, memory, session, token } = yield* setup()
+      leaveOutcome(memory, token, "other-instance", failedTransiently)
       const result = yield* coordinator.coordinate(session.refreshToken)
       expect(result.source).toBe("upstream")
       expect(ddn.calls()).toBe(1)
@@ -167,20 +168,13 @@ describe("SharedCoordinator.make (the Redis protocol)", () => {
     "an outcome written between two claims still answers: turning down a failure does not hide a newer grant",
     () =>
       Effect.gen(function* () {
-        const { coordinator, ddn, memory } = yield* setup()
-        const session = ddn.mint()
-        const token = Redacted.value(session.refreshToken)
-        const key = cipher.keyOf(token)
-        const failure = { _tag: "Failed", error: { _tag: "UpstreamUnavailable", reason: "Timeout", attempts: 4 } }
-        memory.outcomes.set(key, { value: sealedBy(token, "first-instance", failure), until: 10_000 })
+        const { coordinator, ddn, memory, session, token } = yield* setup()
+        leaveOutcome(memory, token, "first-instance", failedTransiently)
         // Right after this caller turned the failure down, another instance refreshes and settles.
         const grant = ddn.rotateElsewhere(session.refreshToken)
         memory.state.beforeClaim = (claims) => {
           if (claims !== 1) return
-          memory.outcomes.set(key, {
-            value: sealedBy(token, "second-instance", { _tag: "Granted", grant: keep(grant) }, 10_000),
-            until: 10_000
-          })
+          leaveOutcome(memory, token, "second-instance", granted(grant), 10_000)
         }
         const result = yield* coordinator.coordinate(session.refreshToken)
         expect(result.source).toBe("reused")
@@ -191,14 +185,9 @@ describe("SharedCoordinator.make (the Redis protocol)", () => {
 
   it.scoped("a grant is reused from the store only within its window", () =>
     Effect.gen(function* () {
-      const { coordinator, ddn, memory } = yield* setup({ reuseWindow: "10 seconds" })
-      const session = ddn.mint()
-      const token = Redacted.value(session.refreshToken)
+      const { coordinator, ddn, memory, session, token } = yield* setup({ reuseWindow: "10 seconds" })
       const grant = ddn.rotateElsewhere(session.refreshToken)
-      memory.outcomes.set(cipher.keyOf(token), {
-        value: sealedBy(token, "other-instance", { _tag: "Granted", grant: keep(grant) }, 5_000),
-        until: 10_000
-      })
+      leaveOutcome(memory, token, "other-instance", granted(grant), 5_000)
       yield* TestClock.adjust("4999 millis")
       const reused = yield* coordinator.coordinate(session.refreshToken)
       expect(reused.source).toBe("reused")
@@ -206,10 +195,7 @@ describe("SharedCoordinator.make (the Redis protocol)", () => {
       expect(ddn.calls()).toBe(0)
 
       const later = Redacted.value(ddn.mint().refreshToken)
-      memory.outcomes.set(cipher.keyOf(later), {
-        value: sealedBy(later, "other-instance", { _tag: "Granted", grant: keep(grant) }, 4_000),
-        until: 10_000
-      })
+      leaveOutcome(memory, later, "other-instance", granted(grant), 4_000)
       const called = yield* coordinator.coordinate(Redacted.make(later))
       expect(called.source).toBe("upstream")
       expect(ddn.calls()).toBe(1)
@@ -218,13 +204,11 @@ describe("SharedCoordinator.make (the Redis protocol)", () => {
 
   it.scoped("a value that does not open (tampered, another token's, garbage) is ignored, not trusted", () =>
     Effect.gen(function* () {
-      const { coordinator, ddn, memory } = yield* setup()
-      const first = ddn.mint()
+      const { coordinator, ddn, memory, session: first, token } = yield* setup()
       const second = ddn.mint()
       const grant = ddn.rotateElsewhere(second.refreshToken)
-      const token = Redacted.value(first.refreshToken)
       // Sealed for the second token, stored under the first one's key.
-      const foreign = sealedBy(Redacted.value(second.refreshToken), "x", { _tag: "Granted", grant: keep(grant) }, 9e15)
+      const foreign = sealedBy(Redacted.value(second.refreshToken), "x", granted(grant), 9e15)
       memory.outcomes.set(cipher.keyOf(token), { value: foreign, until: 10_000 })
       expect((yield* coordinator.coordinate(first.refreshToken)).source).toBe("upstream")
       const third = ddn.mint()
@@ -238,11 +222,10 @@ describe("SharedCoordinator.make (the Redis protocol)", () => {
     "Redis down past the failover grace: degraded, coordinated in memory without the store; back when it returns",
     () =>
       Effect.gen(function* () {
-        const { coordinator, ddn, memory } = yield* setup()
+        const { coordinator, ddn, memory, session } = yield* setup()
         yield* memory.setDown(true)
         expect(yield* coordinator.coordination).toBe("degraded")
         const commands = memory.state.commands
-        const session = ddn.mint()
         const fiber = yield* Effect.fork(
           Effect.all(
             Array.from({ length: 5 }, () => coordinator.coordinate(session.refreshToken)),
@@ -278,10 +261,9 @@ describe("SharedCoordinator.make (the Redis protocol)", () => {
 
   it.scoped("a Redis blip shorter than the failover grace: refreshes wait for it and go through Redis", () =>
     Effect.gen(function* () {
-      const { coordinator, ddn, memory } = yield* setup()
+      const { coordinator, ddn, memory, session } = yield* setup()
       const fallbacks = (yield* Metric.value(RefreshMetrics.coordinationFallbacks)).count
       yield* memory.setDown(true)
-      const session = ddn.mint()
       const fiber = yield* Effect.fork(coordinator.coordinate(session.refreshToken))
       yield* TestClock.adjust("1 second")
       expect(ddn.calls()).toBe(0)
@@ -298,7 +280,7 @@ describe("SharedCoordinator.make (the Redis protocol)", () => {
     Effect.gen(function* () {
       const context = yield* setup()
       const { ddn, memory } = context
-      const { fiber, key, session, token } = yield* waitingOnAnother(context, 60_000)
+      const { fiber, session, token } = yield* waitingOnAnother(context, 60_000)
       yield* TestClock.adjust("100 millis")
       yield* memory.setDown(true)
       yield* TestClock.adjust("5 seconds")
@@ -306,12 +288,7 @@ describe("SharedCoordinator.make (the Redis protocol)", () => {
       expect(fiber.unsafePoll()).toBeNull()
       yield* memory.setDown(false)
       const grant = ddn.rotateElsewhere(session.refreshToken)
-      yield* memory.store.settle(
-        key,
-        "other-instance",
-        sealedBy(token, "other-instance", { _tag: "Granted", grant: keep(grant) }),
-        10_000
-      )
+      yield* settledByOther(memory, token, granted(grant))
       // Back from an outage, work waits one renewal interval (1 s) for every instance to write back.
       yield* TestClock.adjust("1 second")
       const result = yield* Fiber.join(fiber)
@@ -345,11 +322,10 @@ describe("SharedCoordinator.make (the Redis protocol)", () => {
 
   it.scoped("grants made while Redis was away are written back once it is back: another instance reuses them", () =>
     Effect.gen(function* () {
-      const { coordinator, ddn, memory } = yield* setup()
-      const other = yield* SharedCoordinator.make(options, memory.store).pipe(Effect.provide(ddn.layer))
+      const { another, coordinator, ddn, memory, session } = yield* setup()
+      const other = yield* another
       yield* memory.setDown(true)
       yield* TestClock.adjust("2 seconds")
-      const session = ddn.mint()
       const first = yield* coordinator.coordinate(session.refreshToken)
       expect(memory.outcomes.size).toBe(0)
       yield* memory.setDown(false)
@@ -366,9 +342,8 @@ describe("SharedCoordinator.make (the Redis protocol)", () => {
     "a Redis restart that loses every key: the calls running here take their leases again, so no one calls twice",
     () =>
       Effect.gen(function* () {
-        const { coordinator, ddn, memory } = yield* setup()
-        const other = yield* SharedCoordinator.make(options, memory.store).pipe(Effect.provide(ddn.layer))
-        const session = ddn.mint()
+        const { another, coordinator, ddn, memory, session } = yield* setup()
+        const other = yield* another
         const gate = yield* ddn.holdRefreshes()
         const holding = yield* Effect.fork(coordinator.coordinate(session.refreshToken))
         yield* TestClock.adjust("10 millis")

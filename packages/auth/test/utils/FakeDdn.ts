@@ -16,7 +16,7 @@ export const secretMarker = "SECRET"
  * Counts refresh calls; can hold refreshes on a gate, fail the next ones, and tell a fake API which
  * access tokens are valid.
  */
-export const makeFakeDdn = (options: { readonly expiresIn?: number } = {}) => {
+export const makeFakeDdn = (options: { readonly expiresIn?: number | undefined } = {}) => {
   const expiresIn = options.expiresIn ?? 3600
   const liveRefreshTokens = new Set<string>()
   const validAccessTokens = new Set<string>()
@@ -24,6 +24,7 @@ export const makeFakeDdn = (options: { readonly expiresIn?: number } = {}) => {
   const scriptedFailures: Array<RefreshError> = []
   let issued = 0
   let calls = 0
+  let running = 0
   let gate: Deferred.Deferred<void> | undefined
 
   const issue = (nowMillis: number): TokenGrant => {
@@ -55,14 +56,21 @@ export const makeFakeDdn = (options: { readonly expiresIn?: number } = {}) => {
     refresh: (refreshToken) =>
       Effect.gen(function* () {
         calls += 1
-        const failure = scriptedFailures.shift()
-        if (failure !== undefined) return yield* Effect.fail(failure)
+        running += 1
+        const scripted = scriptedFailures.shift()
+        if (scripted !== undefined) return yield* Effect.fail(scripted)
         const now = yield* Clock.currentTimeMillis
         const grant = spend(Redacted.value(refreshToken), now)
         if (grant === undefined) return yield* new RefreshTokenExpired()
         if (gate !== undefined) yield* Deferred.await(gate)
         return grant
-      })
+      }).pipe(
+        Effect.ensuring(
+          Effect.sync(() => {
+            running -= 1
+          })
+        )
+      )
   }
 
   return {
@@ -78,6 +86,8 @@ export const makeFakeDdn = (options: { readonly expiresIn?: number } = {}) => {
     },
     /** Refresh calls so far, failed ones included. */
     calls: () => calls,
+    /** Refresh calls not ended yet: answered, failed or interrupted. */
+    running: () => running,
     /** Tokens issued so far, access and refresh. */
     issuedTokens: (): ReadonlyArray<string> => issuedTokens,
     isValidAccessToken: (token: string) => validAccessTokens.has(token),

@@ -1,6 +1,8 @@
 import * as Clock from "effect/Clock"
+import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as FiberId from "effect/FiberId"
 
 /**
  * A `Clock` for long simulations: `sleep` jumps simulated time forward at once instead of waiting
@@ -11,6 +13,7 @@ import * as Effect from "effect/Effect"
 export const makeSimulatedClock = (options: { readonly horizon: Duration.DurationInput }) => {
   const horizon = Duration.toMillis(options.horizon)
   let now = 0
+  const parked = Deferred.unsafeMake<void>(FiberId.none)
   const clock: Clock.Clock = {
     [Clock.ClockTypeId]: Clock.ClockTypeId,
     unsafeCurrentTimeMillis: () => now,
@@ -20,7 +23,7 @@ export const makeSimulatedClock = (options: { readonly horizon: Duration.Duratio
     sleep: (duration) =>
       Effect.suspend(() => {
         const until = now + Duration.toMillis(duration)
-        if (until > horizon) return Effect.never
+        if (until > horizon) return Effect.zipRight(Deferred.succeed(parked, undefined), Effect.never)
         now = until
         return Effect.yieldNow()
       })
@@ -29,6 +32,8 @@ export const makeSimulatedClock = (options: { readonly horizon: Duration.Duratio
     clock,
     /** Simulated time, in ms since the start. */
     now: () => now,
+    /** Waits until a sleep has been parked past the horizon: its fiber will never run again. */
+    parked: Deferred.await(parked),
     advance: (duration: Duration.DurationInput) => {
       now += Duration.toMillis(duration)
     }

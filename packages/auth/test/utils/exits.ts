@@ -1,4 +1,5 @@
 import * as Exit from "effect/Exit"
+import * as Predicate from "effect/Predicate"
 
 /** The typed error an `Exit` failed with; throws (failing the test) for a success, a defect or an interruption. */
 export const failure = <E>(exit: Exit.Exit<unknown, E>): E => {
@@ -7,5 +8,10 @@ export const failure = <E>(exit: Exit.Exit<unknown, E>): E => {
 }
 
 /** The `_tag` of the typed error an `Exit` failed with, or a description of what it was instead. */
-export const failureTag = (exit: Exit.Exit<unknown, { readonly _tag: string }>): string =>
-  Exit.isFailure(exit) && exit.cause._tag === "Fail" ? exit.cause.error._tag : `not a typed failure: ${String(exit)}`
+export const failureTag = (exit: Exit.Exit<unknown, unknown>): string => {
+  if (!Exit.isFailure(exit) || exit.cause._tag !== "Fail") return `not a typed failure: ${String(exit)}`
+  const error = exit.cause.error
+  return Predicate.hasProperty(error, "_tag") && typeof error._tag === "string"
+    ? error._tag
+    : `an untagged failure: ${String(error)}`
+}

@@ -2,6 +2,7 @@ import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import type * as Queue from "effect/Queue"
 import type * as Scope from "effect/Scope"
+import * as TestClock from "effect/TestClock"
 import { DdnAuthClient } from "../../src/DdnAuthClient.js"
 import * as TokenSession from "../../src/TokenSession.js"
 import * as TokenStore from "../../src/TokenStore.js"
@@ -14,10 +15,11 @@ import { makeRecordingStore } from "./RecordingStore.js"
  */
 export const makeHarness = (
   options: TokenSession.Options & { readonly backgroundRefresh?: false | undefined } = {},
-  seed: "minted" | "empty" = "minted"
+  seed: "minted" | "empty" = "minted",
+  ddnOptions: Parameters<typeof makeFakeDdn>[0] = {}
 ) =>
   Effect.gen(function* () {
-    const ddn = makeFakeDdn()
+    const ddn = makeFakeDdn(ddnOptions)
     const store = yield* makeRecordingStore(seed === "minted" ? ddn.mint(yield* Clock.currentTimeMillis) : undefined)
     const session = yield* TokenSession.make(options).pipe(
       Effect.provideService(DdnAuthClient, ddn.client),
@@ -25,6 +27,10 @@ export const makeHarness = (
     )
     return { ddn, store, session }
   })
+
+/** `makeHarness` an hour on: the minted access token has just expired. */
+export const makeExpiredHarness = (options: Parameters<typeof makeHarness>[0] = {}) =>
+  Effect.tap(makeHarness(options), () => TestClock.adjust("1 hour"))
 
 /** `makeHarness` with the background refresher, for the life of the current scope. */
 export const makeBackgroundHarness = (options: TokenSession.Options = {}) =>

@@ -1,4 +1,12 @@
-/** @internal */
+/**
+ * How the core reads its environment variables, as Effect `Config`s that other programs (the
+ * gateway) compose for their own variables. A variable that is unset is `MissingData` (so
+ * `Config.withDefault` applies); one that is set must hold a good value: a blank one is refused
+ * rather than taken as "unset", and every refusal is an `InvalidData` naming the variable, with a
+ * message that never repeats a value that could be secret.
+ *
+ * @since 0.1.0
+ */
 import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
 import * as Duration from "effect/Duration"
@@ -6,16 +14,12 @@ import * as Either from "effect/Either"
 import * as Redacted from "effect/Redacted"
 
 /**
- * How the core reads its environment variables. A variable that is unset
- * is `MissingData` (so `Config.withDefault` applies); one that is set must hold a good value: a blank
- * one is refused rather than taken as "unset", and every refusal is an `InvalidData` naming the
- * variable, with a message that never repeats a value that could be secret.
- */
-
-/**
  * The variable `name`, trimmed and parsed: blank is refused, and `parse` either returns the value or
  * the reason it is refused. Effect puts the variable's name on the error, since the check runs right
  * on top of the named primitive.
+ *
+ * @since 0.1.0
+ * @category constructors
  */
 export const parsed = <A>(name: string, parse: (value: string) => Either.Either<A, string>): Config.Config<A> =>
   Config.string(name).pipe(
@@ -28,10 +32,20 @@ export const parsed = <A>(name: string, parse: (value: string) => Either.Either<
     })
   )
 
-/** Quotes a value in an error message, cut at 64 characters. Only for values that cannot be secret. */
+/**
+ * Quotes a value in an error message, cut at 64 characters. Only for values that cannot be secret.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const shown = (raw: string): string => JSON.stringify(raw.length > 64 ? `${raw.slice(0, 64)}…` : raw)
 
-/** An integer from `min` to `max`, written in decimal digits only. */
+/**
+ * An integer from `min` to `max`, written in decimal digits only.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const integer = (name: string, min: number, max: number): Config.Config<number> =>
   parsed(name, (raw) =>
     /^\d+$/.test(raw) && Number(raw) >= min && Number(raw) <= max
@@ -39,7 +53,12 @@ export const integer = (name: string, min: number, max: number): Config.Config<n
       : Either.left(`expected an integer from ${min} to ${max}, got ${shown(raw)}`)
   )
 
-/** A whole number of milliseconds from `min` to `max`. */
+/**
+ * A whole number of milliseconds from `min` to `max`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const millis = (name: string, min: number, max: number): Config.Config<Duration.Duration> =>
   parsed(name, (raw) =>
     /^\d+$/.test(raw) && Number(raw) >= min && Number(raw) <= max
@@ -50,6 +69,9 @@ export const millis = (name: string, min: number, max: number): Config.Config<Du
 /**
  * A URL with one of `protocols` (e.g. `["http:", "https:"]`), and whatever else `check` asks of it.
  * The value is never echoed: a URL may carry credentials.
+ *
+ * @since 0.1.0
+ * @category constructors
  */
 export const url = (
   name: string,
@@ -66,7 +88,12 @@ export const url = (
   })
 }
 
-/** A secret of at least `minLength` characters, `Redacted` from the moment it is read; never echoed. */
+/**
+ * A secret of at least `minLength` characters, `Redacted` from the moment it is read; never echoed.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const secret = (name: string, minLength: number): Config.Config<Redacted.Redacted<string>> =>
   Config.string(name).pipe(
     Config.mapOrFail((raw) =>
