@@ -241,7 +241,10 @@ const main = async (): Promise<number> => {
       sent._tag === "Answered"
         ? classify(sent.status, sent.body)
         : sent._tag === "TransportError"
-          ? { outcome: "transport_error", detail: `${sent.detail}, at ${((Date.now() - startedAt) / 1000).toFixed(1)} s` }
+          ? {
+              outcome: "transport_error",
+              detail: `${sent.detail}, at ${((Date.now() - startedAt) / 1000).toFixed(1)} s`
+            }
           : { outcome: unanswered[sent._tag] }
     count(answer.outcome)
     if (failures.has(answer.outcome) && examples.length < 10) {
