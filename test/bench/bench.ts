@@ -25,7 +25,6 @@
  */
 import { execFile, execFileSync } from "node:child_process"
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
-import { Agent } from "node:http"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -335,7 +334,7 @@ const singleFlight = async (sandbox: Processes.Served, gateway: Processes.Served
   const coalescedBefore = await counter(gateway, "ddn_refresh_coalesced_total")
   const reusedBefore = await counter(gateway, "ddn_refresh_reused_total")
   await Endpoints.injectFault(sandbox.url, { type: "latency", ms: 1000 })
-  const agent = new Agent({ keepAlive: true, maxSockets: requests })
+  const agent = Load.keepAliveAgent(requests)
   const answers = await Promise.all(
     Array.from({ length: requests }, () => Load.send({ url: `${gateway.url}/graphql`, token: token!, agent }))
   )

@@ -42,7 +42,6 @@
  *
  *   pnpm soak [--smoke] [--seconds 300] [--users 40] [--seed 7] [--abuse-seconds 60] [--outage-seconds 60] [--instances 1]
  */
-import { Agent } from "node:http"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { type RedisServer, startRedis } from "../support/RedisServer.js"
@@ -230,7 +229,7 @@ const main = async (): Promise<number> => {
       )
     )
   )
-  const agent = new Agent({ keepAlive: true, maxSockets: users * 4 })
+  const agent = Load.keepAliveAgent(users * 4)
   /** The instance a request goes to: a random one, as a load balancer would spread them. */
   const anyGraphqlUrl = () => `${gateways[Math.floor(Math.random() * gateways.length)]!.url}/graphql`
 

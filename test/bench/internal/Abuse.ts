@@ -17,7 +17,7 @@
  * `TokenPair` for every request) and latency; for the abused window also the abuser's requests and
  * how the gateway answered them, and DDN calls per honest refresh.
  */
-import { Agent } from "node:http"
+import type { Agent } from "node:http"
 import { between, labelOf, sleep } from "./Answers.js"
 import * as Endpoints from "./Endpoints.js"
 import * as Load from "./Load.js"
@@ -90,8 +90,8 @@ export const run = async (options: Options): Promise<Figures> => {
     ...options.gatewayEnv
   })
   const graphqlUrl = `${gateway.url}/graphql`
-  const honestAgent = new Agent({ keepAlive: true, maxSockets: options.honestUsers * 4 })
-  const abusiveAgent = new Agent({ keepAlive: true, maxSockets: maxAbusiveInFlight })
+  const honestAgent = Load.keepAliveAgent(options.honestUsers * 4)
+  const abusiveAgent = Load.keepAliveAgent(maxAbusiveInFlight)
 
   /** One request as a simulated client sends it (`forwardedFor` its `X-Forwarded-For`), read into a label. */
   const send = async (

@@ -6,7 +6,7 @@
  * Also the one-mutation client the drivers use outside autocannon ({@link send}), over `node:http`
  * with a keep-alive agent, as the simulated users of the soak and the single-flight part of the bench.
  */
-import { type Agent, request } from "node:http"
+import { Agent, request } from "node:http"
 import autocannon from "autocannon"
 
 /** The mutation every load request sends; the token goes in the variables. */
@@ -20,6 +20,14 @@ export const refreshBody = (token: string): string => `${bodyPrefix}${JSON.strin
 
 /** Headers of every load request, as a GraphQL client over HTTP sends them. */
 export const refreshHeaders = { "content-type": "application/json", accept: "application/json" }
+
+/**
+ * A keep-alive agent that closes an idle socket before the server does. Node's agent reads the
+ * server's `Keep-Alive: timeout=N` hint only when the agent has a `timeout` of its own; without one
+ * it keeps idle sockets forever, and reusing one the instant the gateway closes it (after 5 s idle)
+ * ends in ECONNRESET, as browsers and undici avoid by honouring the hint.
+ */
+export const keepAliveAgent = (maxSockets: number): Agent => new Agent({ keepAlive: true, maxSockets, timeout: 60_000 })
 
 /** How one mutation sent with {@link send} ended, and `ms` after it was sent. */
 export type Sent =
