@@ -22,7 +22,7 @@ import type { IncomingMessage, ServerResponse } from "node:http"
 import * as NodeSdk from "@effect/opentelemetry/NodeSdk"
 import * as Resource from "@effect/opentelemetry/Resource"
 import * as OtelTracer from "@effect/opentelemetry/Tracer"
-import { parseTraceParent } from "@opentelemetry/core"
+import { parseTraceParent as parseOtelTraceParent } from "@opentelemetry/core"
 import { OTLPTraceExporter as JsonExporter } from "@opentelemetry/exporter-trace-otlp-http"
 import { OTLPTraceExporter as ProtobufExporter } from "@opentelemetry/exporter-trace-otlp-proto"
 import { BatchSpanProcessor } from "@opentelemetry/sdk-trace-base"
@@ -146,20 +146,16 @@ export const traceparentHeader = "traceparent"
 
 /**
  * The parent in a W3C `traceparent` header, when it is well formed (version 00, or a later one
-<<<<<<< HEAD
  * read as 00; not `ff`; no all-zero id), read by OpenTelemetry's own parser; otherwise none, and
  * the request starts a trace of its own.
-=======
- * read as 00; not `ff`; no all-zero id); otherwise none, and the request starts a trace of its own.
  *
  * @since 0.1.0
  * @category parsing
->>>>>>> gateway-tidy
  */
 export const parseTraceparent = (
   header: string | ReadonlyArray<string> | undefined
 ): Option.Option<EffectTracer.ExternalSpan> => {
-  const parent = typeof header === "string" ? parseTraceParent(header) : null
+  const parent = typeof header === "string" ? parseOtelTraceParent(header) : null
   return parent === null ? Option.none() : Option.some(OtelTracer.makeExternalSpan(parent))
 }
 
