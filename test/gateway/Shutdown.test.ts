@@ -53,6 +53,25 @@ describe.concurrent("SIGTERM", () => {
     expect(logged.filter((entry) => entry.msg === "request" && entry.outcome === "success")).toHaveLength(50)
   })
 
+  it("absorbs a second signal during the drain (Ctrl-C twice): the refreshes in flight still finish, exit 0", async () => {
+    const sandbox = await ownSandbox()
+    const gateway = spawnGateway({ DDN_API_URL: sandbox.url, LOG_LEVEL: "info" })
+    const graphqlUrl = `${await listeningUrl(gateway)}/graphql`
+    sandbox.faults.setRates({ latencyMs: 1_000 })
+    const before = sandbox.stats().refreshRequests
+
+    const inFlight = Array.from({ length: 5 }, () => refresh(graphqlUrl, sandbox.authority.mintSession().refreshToken))
+    await until(() => sandbox.stats().refreshRequests - before === 5, 5_000)
+    gateway.child.kill("SIGTERM")
+    await until(() => gateway.stdout().includes('"msg":"shutting down"'), 5_000)
+    gateway.child.kill("SIGINT")
+
+    const answers = await Promise.all(inFlight)
+    sandbox.faults.reset()
+    for (const { body } of answers) expect(body.data.refreshToken.__typename).toBe("TokenPair")
+    expect(await gateway.exited).toEqual({ code: 0, signal: null })
+  })
+
   it("cuts off what is still in flight after SHUTDOWN_GRACE_MS and still exits 0", async () => {
     const sandbox = await ownSandbox()
     const gateway = spawnGateway({

@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-import type * as Runtime from "@effect/platform/Runtime"
 /**
  * The gateway process, also the `ddn-gateway` bin: `--help` and `--version` answer and exit;
  * otherwise it reads the environment, starts the embedded DDN sandbox when `DDN_API_URL` is unset
@@ -11,6 +10,7 @@ import type * as Runtime from "@effect/platform/Runtime"
  *
  * @since 0.1.0
  */
+import type * as Runtime from "@effect/platform/Runtime"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as Cause from "effect/Cause"
 import * as Data from "effect/Data"
@@ -73,7 +73,7 @@ const listenFailure = (config: GatewayConfig.GatewayConfig) => (error: unknown) 
 
 /**
  * The first SIGTERM or SIGINT logged as the shutdown's cause, while the scope is open; `runMain`
- * does the rest (interrupts the program, exits 0). Put first, so the line precedes the shutdown's
+ * does the rest (interrupts the program, exits 0). Prepended, so the line precedes the shutdown's
  * own; and since `runMain` stops listening after the first signal, this listener is also what keeps
  * a second one (Ctrl-C twice, or a terminal's and `pnpm`'s SIGINT) from killing the shutdown midway.
  */
@@ -107,6 +107,8 @@ const serve = Effect.gen(function* () {
     onLeft: (message) => Effect.fail(new StartupFailure({ message, exitCode: 1 })),
     onRight: Effect.succeed
   })
+  // Acquired first, so released last: a second signal is absorbed until the whole shutdown is over.
+  yield* logSignals(config)
   // Loaded only once the settings are known to be good, so a bad one fails fast.
   const Gateway = yield* attempt(() => import("./Gateway.js"))
 
@@ -134,7 +136,6 @@ const serve = Effect.gen(function* () {
     ...(gateway.metricsUrl === undefined ? [] : [`Metrics: ${gateway.metricsUrl}`])
   ]
   yield* write(process.stdout, `${lines.join("\n")}\n`)
-  yield* logSignals(config)
   return yield* Effect.never
 }).pipe(Effect.scoped)
 
