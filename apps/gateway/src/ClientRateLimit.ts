@@ -16,18 +16,17 @@
  * @since 0.1.0
  */
 import * as RateLimiter from "@effect/experimental/RateLimiter"
-import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
-import * as Ref from "effect/Ref"
 import * as Schema from "effect/Schema"
 import type { GraphQLError } from "graphql"
 import { createGraphQLError, type Plugin } from "graphql-yoga"
 import * as ClientAddress from "./ClientAddress.js"
 import { refreshesIn } from "./internal/refreshCount.js"
+import * as ThrottledWarning from "./internal/throttledWarning.js"
 import * as NoEcho from "./NoEcho.js"
 import type * as RequestLog from "./RequestLog.js"
 
@@ -85,8 +84,6 @@ export interface Options {
  */
 export const window = Duration.minutes(1)
 
-const storeWarningInterval = Duration.toMillis(Duration.minutes(1))
-
 /**
  * The limit over the `RateLimiterStore` in context.
  *
@@ -96,15 +93,8 @@ const storeWarningInterval = Duration.toMillis(Duration.minutes(1))
 export const make = (options: Options): Effect.Effect<Service, never, RateLimiter.RateLimiterStore> =>
   Effect.gen(function* () {
     const limiter = yield* RateLimiter.make
-    const lastStoreWarning = yield* Ref.make(Number.NEGATIVE_INFINITY)
+    const storeFailed = yield* ThrottledWarning.make("the rate limit store failed; refreshes are let through meanwhile")
     const limit = options.perMinute
-    const storeFailed = Effect.flatMap(Clock.currentTimeMillis, (now) =>
-      Effect.flatMap(
-        Ref.modify(lastStoreWarning, (last) => (now - last >= storeWarningInterval ? [true, now] : [false, last])),
-        (warn) =>
-          warn ? Effect.logWarning("the rate limit store failed; refreshes are let through meanwhile") : Effect.void
-      )
-    )
     return ClientRateLimit.of({
       perMinute: limit,
       consume: (client, refreshes) =>

@@ -34,6 +34,7 @@ import * as Redacted from "effect/Redacted"
 import * as SubscriptionRef from "effect/SubscriptionRef"
 import type { Redis } from "ioredis"
 import * as BoundedRateLimiterStore from "./BoundedRateLimiterStore.js"
+import * as ThrottledWarning from "./internal/throttledWarning.js"
 
 /**
  * Store settings.
@@ -162,6 +163,10 @@ export const make = (
     const redis = scripted(connection.client)
     const fallback = options.fallback ?? BoundedRateLimiterStore.make()
     const keyOf = keyNamer(options.secret)
+    // A refusal leaves Redis healthy, so nothing else says the limit went local; once a minute at most.
+    const refused = yield* ThrottledWarning.make(
+      "rate limit: Redis refused the command; counted in this instance's memory meanwhile"
+    )
     const shared = <A, E, R>(
       command: (redis: ScriptedRedis) => Promise<A>,
       local: Effect.Effect<A, E, R>
@@ -170,17 +175,7 @@ export const make = (
         healthy
           ? connection
               .use(() => command(redis))
-              .pipe(
-                Effect.catchAll((error) =>
-                  // A refusal leaves Redis healthy, so nothing else would say that the limit went local.
-                  error.reason === "Refused"
-                    ? Effect.zipRight(
-                        Effect.logWarning("rate limit: Redis refused the command; counted in this instance's memory"),
-                        local
-                      )
-                    : local
-                )
-              )
+              .pipe(Effect.catchAll((error) => (error.reason === "Refused" ? Effect.zipRight(refused, local) : local)))
           : local
       )
 
