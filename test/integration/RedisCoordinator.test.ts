@@ -200,6 +200,23 @@ describe("RefreshCoordinator.layerRedis", () => {
       })
   )
 
+  it.scopedLive("a hung Redis fails a command, and a pipeline, with reason Timeout", () =>
+    Effect.gen(function* () {
+      const scope = yield* Effect.scope
+      const { connection } = yield* instance(scope)
+      redis.pause()
+      yield* Effect.addFinalizer(() => Effect.sync(() => redis.resume()))
+      const command = yield* Effect.flip(connection.use((client) => client.ping()))
+      expect(command.reason).toBe("Timeout")
+      // A pipeline's command that times out comes back in exec's results, not as its rejection.
+      const pipeline = yield* Effect.flip(
+        connection.use((client) => client.pipeline().get("a").get("b").exec().then(RedisConnection.throwPipelineErrors))
+      )
+      expect(pipeline.reason).toBe("Timeout")
+      redis.resume()
+    })
+  )
+
   it.scopedLive(
     "Redis holds nothing readable: no token or piece of one in any key or value, and a TTL on every key",
     () =>

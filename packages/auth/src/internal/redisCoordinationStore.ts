@@ -6,7 +6,7 @@ import * as FiberId from "effect/FiberId"
 import * as Option from "effect/Option"
 import * as Tracer from "effect/Tracer"
 import type { Redis } from "ioredis"
-import type * as RedisConnection from "../redis/RedisConnection.js"
+import * as RedisConnection from "../redis/RedisConnection.js"
 import type { Claim, CoordinationStore } from "./coordinationStore.js"
 
 /**
@@ -185,7 +185,7 @@ export const make = (connection: RedisConnection.Service, prefix: string): Effec
                   for (const [key, value, ttlMillis] of outcomes)
                     pipeline.set(outcome(key), value, "PX", ttlMillis, "NX")
                   for (const [key, holder] of leases) pipeline.set(lease(key), holder, "PX", leaseMillis, "NX")
-                  return pipeline.exec()
+                  return pipeline.exec().then(RedisConnection.throwPipelineErrors)
                 })
                 .pipe(traced(redis, "PIPELINE"))
             ),

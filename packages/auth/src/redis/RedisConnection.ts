@@ -56,6 +56,21 @@ const isRefusal = (cause: unknown): boolean => {
   return name === "ReplyError" && typeof message === "string" && /^(ERR|WRONGTYPE)\b/.test(message)
 }
 
+/**
+ * A pipeline's `exec` results, or a rejection with the error of its first failed command: ioredis
+ * resolves `exec` even when commands fail (a command timeout among them), with each error in its
+ * result, so a caller of {@link Service.use} passes them through this to fail as a command would.
+ *
+ * @since 0.2.0
+ * @category utils
+ */
+export const throwPipelineErrors = <T>(
+  results: Array<[error: Error | null, result: T]> | null
+): Array<[error: Error | null, result: T]> | null => {
+  for (const [error] of results ?? []) if (error !== null) throw error
+  return results
+}
+
 /** ioredis's rejection of a command that outlived `commandTimeout`. */
 const isTimeout = (cause: unknown): boolean => cause instanceof Error && cause.message === "Command timed out"
 
@@ -75,7 +90,9 @@ export class RedisConnection extends Context.Tag("@ddn/auth/RedisConnection")<Re
  */
 export interface Service {
   /**
-   * Runs one command (or pipeline, or script) on the client, bounded by the command timeout. A
+   * Runs one command (or pipeline, or script) on the client, each command bounded by the command
+   * timeout (a pipeline's through {@link throwPipelineErrors}); it applies to the client's own
+   * connect-time commands too. A
    * failure marks the connection unhealthy until Redis answers again.
    */
   readonly use: <A>(command: (client: Redis) => Promise<A>) => Effect.Effect<A, RedisUnavailable>
@@ -172,7 +189,7 @@ export const make = (options: Options): Effect.Effect<Service, never, Scope.Scop
     const use = <A>(command: (client: Redis) => Promise<A>): Effect.Effect<A, RedisUnavailable> =>
       Effect.suspend(() => {
         if (client.status !== "ready") return Effect.fail(new RedisUnavailable({ reason: "Disconnected" }))
-        // The client's own `commandTimeout` bounds each command (a pipeline's too): an Effect timeout
+        // The client's own `commandTimeout` bounds each command (a pipeline's, in its results): an Effect timeout
         // around the promise cost ≈ 190 µs of CPU per command here, against ≈ 25 µs for the command.
         return Effect.tryPromise({
           try: () => command(client),
