@@ -251,8 +251,6 @@ describe("one trace per request, one tree", () => {
     expect(tree.one("mutation").status.code).toBe(errorStatus)
   })
 
-  // Skipped: intermittently (about one run in three under load) one of the two concurrent refreshes'
-  // `RefreshCoordinator.refresh` span has no `ddn.refresh.source`; an open defect of issue 11.
   it("coalesced and reused: the coordinator says so, and no upstream call is in their trees", async () => {
     const token = mint()
     // Long enough for the second to join the first's call, well inside the 300 ms attempt timeout (a

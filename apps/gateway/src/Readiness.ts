@@ -154,15 +154,13 @@ export const statuses = { ready: "ready", notReady: "upstream_unavailable" } as 
  * @category constructors
  */
 export const make = (options: Options): Effect.Effect<Effect.Effect<Report>, never, HttpClient.HttpClient> =>
-  Effect.gen(function* () {
-    const client = yield* HttpClient.HttpClient
-    const probed = yield* Effect.cachedWithTTL(
-      Effect.provideService(probe(options.apiUrl, options.timeout), HttpClient.HttpClient, client),
-      options.interval ?? defaults.interval
-    )
-    return Effect.map(probed, (ready): Report => {
-      const body: Record<string, unknown> = { status: ready ? statuses.ready : statuses.notReady }
-      for (const member of options.members ?? []) body[member.name] = member.read()
-      return { ready, body }
-    })
-  })
+  // The cached probe keeps the context it is made in: the `HttpClient` required here.
+  Effect.map(
+    Effect.cachedWithTTL(probe(options.apiUrl, options.timeout), options.interval ?? defaults.interval),
+    (probed) =>
+      Effect.map(probed, (ready): Report => {
+        const body: Record<string, unknown> = { status: ready ? statuses.ready : statuses.notReady }
+        for (const member of options.members ?? []) body[member.name] = member.read()
+        return { ready, body }
+      })
+  )
