@@ -419,21 +419,23 @@ const profile = async () => {
     throw new Error(`no setting ${name}; the settings: ${variants.map((candidate) => candidate.name).join(", ")}`)
   }
   const setting = await variant?.setUp()
-  const sandbox = await Processes.sandbox(fastSandbox)
-  const gateway = await Processes.gateway(sandbox.url, { LOG_LEVEL: logLevel, ...setting?.env }, [
-    ...nodeArgs,
-    "--cpu-prof",
-    `--cpu-prof-dir=${directory}`
-  ])
-  say(`profiling the gateway${variant === undefined ? "" : ` with ${variant.variant}`}`)
+  let sandbox: Processes.Served | undefined
+  let gateway: Processes.ServedGateway | undefined
   try {
+    sandbox = await Processes.sandbox(fastSandbox)
+    gateway = await Processes.gateway(sandbox.url, { LOG_LEVEL: logLevel, ...setting?.env }, [
+      ...nodeArgs,
+      "--cpu-prof",
+      `--cpu-prof-dir=${directory}`
+    ])
+    say(`profiling the gateway${variant === undefined ? "" : ` with ${variant.variant}`}`)
     const url = `${gateway.url}/graphql`
     const warmUp = await Load.run({ url, connections, tokens: await tokensFor(sandbox, 2_000, 3), seconds: 3 })
     const round = await Load.run({ url, connections, tokens: await tokensFor(sandbox, warmUp.rps, seconds), seconds })
     say(`gateway under profiling: ${round.rps.toFixed(0)} requests/s, ${round.errors} errors`)
   } finally {
-    await gateway.stop()
-    await sandbox.stop()
+    await gateway?.stop()
+    await sandbox?.stop()
     await setting?.tearDown()
   }
   const [file] = readdirSync(directory).filter((name) => name.endsWith(".cpuprofile"))
@@ -457,6 +459,7 @@ const revision = (): string => {
 
 const main = async (): Promise<number> => {
   Processes.requireBuild()
+  if (switches.setting !== undefined && switches.profile !== true) throw new Error("--setting goes with --profile")
   if (switches.profile === true) {
     await profile()
     return 0

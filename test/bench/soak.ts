@@ -327,10 +327,10 @@ const main = async (): Promise<number> => {
     gateways.map((gateway) => [gateway, [] as Array<{ readonly at: number; readonly bytes: number }>])
   )
   const sampleHeap = async (gateway: Processes.ServedGateway, at: number) => {
+    if (gateway.metricsUrl === undefined) return
     try {
-      const text = await (await fetch(gateway.metricsUrl!)).text()
-      const match = /^nodejs_heap_size_used_bytes (\S+)$/m.exec(text)
-      if (match !== null) heapOf.get(gateway)!.push({ at, bytes: Number(match[1]) })
+      const bytes = Endpoints.counter(await Endpoints.metrics(gateway.metricsUrl), "nodejs_heap_size_used_bytes")
+      if (!Number.isNaN(bytes)) heapOf.get(gateway)!.push({ at, bytes })
     } catch {
       // A gateway that is gone or busy has no sample this time.
     }
@@ -388,7 +388,8 @@ const main = async (): Promise<number> => {
   const mib = (bytes: number) => bytes / 2 ** 20
   /** Each instance's RSS (or heap) after warm-up: the medians of its first and last fifths, and the slope. */
   const trendOf = (rss: ReadonlyArray<{ readonly at: number; readonly bytes: number }>) => {
-    const afterWarmUp = rss.filter((sample) => sample.at >= warmUpSeconds)
+    // Heap scrapes answer out of order now and then: by the time they were asked.
+    const afterWarmUp = rss.filter((sample) => sample.at >= warmUpSeconds).sort((a, b) => a.at - b.at)
     const fifth = Math.max(1, Math.floor(afterWarmUp.length / 5))
     return {
       samples: rss.length,
@@ -430,7 +431,9 @@ const main = async (): Promise<number> => {
     )
     const heap = heapTrends[i]!
     say(
-      `  V8 heap in use (MiB): first fifth ${heap.first.toFixed(1)}, last fifth ${heap.last.toFixed(1)}, slope ${heap.slope.toFixed(2)} MiB/min, max ${heap.max.toFixed(1)}`
+      heap.samples === 0
+        ? "  V8 heap in use: no samples (metrics not scraped)"
+        : `  V8 heap in use (MiB): ${heap.samples} samples, first fifth after warm-up ${heap.first.toFixed(1)}, last fifth ${heap.last.toFixed(1)}, slope ${heap.slope.toFixed(2)} MiB/min, max ${heap.max.toFixed(1)}`
     )
   }
   if (restarted !== undefined) {
