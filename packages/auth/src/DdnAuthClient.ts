@@ -30,6 +30,7 @@ import type * as CircuitBreaker from "./CircuitBreaker.js"
 import * as EnvConfig from "./EnvConfig.js"
 import { defaultLimit as defaultMaxInFlight } from "./InFlightLimit.js"
 import { AttemptLog } from "./internal/attemptLog.js"
+import * as MetricLabels from "./internal/metricLabels.js"
 import { invalidReason } from "./internal/refreshTokenInput.js"
 import { discardBody } from "./internal/response.js"
 import { parseRetryAfter } from "./internal/retryAfter.js"
@@ -205,14 +206,10 @@ export const config: Config.Config<Options> = Config.map(
   ([apiUrl, policy]): Options => ({ ...policy, apiUrl })
 )
 
-const attemptsByOutcome = {
-  "2xx": Metric.tagged(RefreshMetrics.upstreamAttempts, "outcome", "2xx"),
-  "3xx": Metric.tagged(RefreshMetrics.upstreamAttempts, "outcome", "3xx"),
-  "4xx": Metric.tagged(RefreshMetrics.upstreamAttempts, "outcome", "4xx"),
-  "5xx": Metric.tagged(RefreshMetrics.upstreamAttempts, "outcome", "5xx"),
-  timeout: Metric.tagged(RefreshMetrics.upstreamAttempts, "outcome", "timeout"),
-  transport: Metric.tagged(RefreshMetrics.upstreamAttempts, "outcome", "transport")
-}
+const attemptsByOutcome = MetricLabels.byValue(
+  RefreshMetrics.upstreamAttempts,
+  RefreshMetrics.descriptors.upstreamAttempts.label
+)
 const statusClass = (status: number) =>
   status >= 500 ? "5xx" : status >= 400 ? "4xx" : status >= 300 ? "3xx" : ("2xx" as const)
 

@@ -10,6 +10,7 @@ import { RateLimited, type RefreshError, UpstreamUnavailable } from "../RefreshE
 import * as RefreshMetrics from "../RefreshMetrics.js"
 import { CircuitState, type Verdict } from "./circuitBreaker.js"
 import { InFlightCount } from "./inFlight.js"
+import * as MetricLabels from "./metricLabels.js"
 import { isTransient, TransientFailure } from "./retryPolicy.js"
 import { PauseState } from "./upstreamPause.js"
 
@@ -35,11 +36,7 @@ export const deadlinePassed = new TransientFailure({
   reachedUpstream: false
 })
 
-const refusedBy = {
-  open: Metric.tagged(RefreshMetrics.upstreamRefused, "reason", "open"),
-  paused: Metric.tagged(RefreshMetrics.upstreamRefused, "reason", "paused"),
-  in_flight: Metric.tagged(RefreshMetrics.upstreamRefused, "reason", "in_flight")
-}
+const refusedBy = MetricLabels.byValue(RefreshMetrics.upstreamRefused, RefreshMetrics.descriptors.upstreamRefused.label)
 
 /**
  * How an attempt went, for the breaker: transport errors, timeouts, 408 and 5xx are failures;
