@@ -23,6 +23,7 @@ import type * as MetricPair from "effect/MetricPair"
 import * as MetricState from "effect/MetricState"
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client"
 import * as RefreshResult from "./RefreshResult.js"
+import * as Tracing from "./Tracing.js"
 
 /** Reads the Effect metric registry, e.g. `() => runtime.runSync(Metric.snapshot)`. */
 export type EffectSnapshot = () => ReadonlyArray<MetricPair.MetricPair.Untyped>
@@ -56,12 +57,7 @@ export const latencyBuckets: ReadonlyArray<number> = [0.005, 0.01, 0.025, 0.05, 
  */
 const bridged: ReadonlyArray<RefreshMetrics.Descriptor> = [
   ...Object.values(RefreshMetrics.descriptors),
-  {
-    name: "ddn_gateway_trace_spans_dropped_total",
-    help: "Spans dropped before reaching the collector (tracing on): queue_full or export_failed",
-    type: "counter",
-    label: { name: "reason", values: ["queue_full", "export_failed"] }
-  }
+  Tracing.spansDroppedDescriptor
 ]
 
 const countOf = (state: MetricState.MetricState.Untyped): number =>

@@ -19,6 +19,7 @@
  * @since 0.1.0
  */
 import type { IncomingMessage, ServerResponse } from "node:http"
+import type { RefreshMetrics } from "@ddn/auth"
 import * as NodeSdk from "@effect/opentelemetry/NodeSdk"
 import * as Resource from "@effect/opentelemetry/Resource"
 import * as OtelTracer from "@effect/opentelemetry/Tracer"
@@ -119,18 +120,31 @@ export interface Service {
 }
 
 /**
+ * How an exporter presents {@link spansDropped} (as the core's `RefreshMetrics.descriptors` do theirs).
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export const spansDroppedDescriptor = {
+  name: "ddn_gateway_trace_spans_dropped_total",
+  help: "Spans dropped before reaching the collector (tracing on): queue_full or export_failed",
+  type: "counter",
+  label: { name: "reason", values: ["queue_full", "export_failed"] }
+} as const satisfies RefreshMetrics.Descriptor
+
+/**
  * Spans dropped before reaching the collector, by `reason`: `queue_full` or `export_failed`.
  *
  * @since 0.1.0
  * @category metrics
  */
-export const spansDropped = Metric.counter("ddn_gateway_trace_spans_dropped_total", {
-  description: "Spans dropped before reaching the collector: the queue was full, or the export failed",
+export const spansDropped = Metric.counter(spansDroppedDescriptor.name, {
+  description: spansDroppedDescriptor.help,
   incremental: true
 })
 
-const queueFull = [MetricLabel.make("reason", "queue_full")]
-const exportFailed = [MetricLabel.make("reason", "export_failed")]
+const queueFull = [MetricLabel.make(spansDroppedDescriptor.label.name, "queue_full")]
+const exportFailed = [MetricLabel.make(spansDroppedDescriptor.label.name, "export_failed")]
 const drops: SafeSpans.DropCounter = {
   queueFull: (spans) => spansDropped.unsafeUpdate(spans, queueFull),
   exportFailed: (spans) => spansDropped.unsafeUpdate(spans, exportFailed)
