@@ -28,12 +28,11 @@ const setup = (overrides: Partial<RefreshCoordinator.RedisOptions> = {}) =>
   Effect.gen(function* () {
     const ddn = makeFakeDdn()
     const memory = yield* MemoryCoordinationStore.make
-    const coordinator = yield* SharedCoordinator.make({ ...options, ...overrides }, memory.store).pipe(
-      Effect.provide(ddn.layer)
-    )
+    const settings = { ...options, ...overrides }
+    const coordinator = yield* SharedCoordinator.make(settings, memory.store).pipe(Effect.provide(ddn.layer))
     const session = ddn.mint()
-    /** A second instance sharing the store. */
-    const another = SharedCoordinator.make(options, memory.store).pipe(Effect.provide(ddn.layer))
+    /** A second instance sharing the store, with the same settings. */
+    const another = SharedCoordinator.make(settings, memory.store).pipe(Effect.provide(ddn.layer))
     return { ddn, memory, coordinator, another, session, token: Redacted.value(session.refreshToken) }
   })
 
