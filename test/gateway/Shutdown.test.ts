@@ -23,16 +23,23 @@ const until = async (condition: () => boolean, timeoutMs: number) => {
   }
 }
 
+/** A gateway on its own sandbox (answers held 1 s) with `count` refreshes it has passed on to DDN. */
+const withRefreshesInFlight = async (count: number) => {
+  const sandbox = await ownSandbox()
+  const gateway = spawnGateway({ DDN_API_URL: sandbox.url, LOG_LEVEL: "info" })
+  const graphqlUrl = `${await listeningUrl(gateway)}/graphql`
+  sandbox.faults.setRates({ latencyMs: 1_000 })
+  const before = sandbox.stats().refreshRequests
+  const inFlight = Array.from({ length: count }, () =>
+    refresh(graphqlUrl, sandbox.authority.mintSession().refreshToken)
+  )
+  await until(() => sandbox.stats().refreshRequests - before === count, 5_000)
+  return { sandbox, gateway, graphqlUrl, inFlight }
+}
+
 describe.concurrent("SIGTERM", () => {
   it("lets 50 in-flight refreshes finish, stops accepting, and exits 0", async () => {
-    const sandbox = await ownSandbox()
-    const gateway = spawnGateway({ DDN_API_URL: sandbox.url, LOG_LEVEL: "info" })
-    const graphqlUrl = `${await listeningUrl(gateway)}/graphql`
-    sandbox.faults.setRates({ latencyMs: 1_000 })
-    const before = sandbox.stats().refreshRequests
-
-    const inFlight = Array.from({ length: 50 }, () => refresh(graphqlUrl, sandbox.authority.mintSession().refreshToken))
-    await until(() => sandbox.stats().refreshRequests - before === 50, 5_000)
+    const { sandbox, gateway, graphqlUrl, inFlight } = await withRefreshesInFlight(50)
     gateway.child.kill("SIGTERM")
 
     const answers = await Promise.all(inFlight)
@@ -54,14 +61,7 @@ describe.concurrent("SIGTERM", () => {
   })
 
   it("absorbs a second signal during the drain (Ctrl-C twice): the refreshes in flight still finish, exit 0", async () => {
-    const sandbox = await ownSandbox()
-    const gateway = spawnGateway({ DDN_API_URL: sandbox.url, LOG_LEVEL: "info" })
-    const graphqlUrl = `${await listeningUrl(gateway)}/graphql`
-    sandbox.faults.setRates({ latencyMs: 1_000 })
-    const before = sandbox.stats().refreshRequests
-
-    const inFlight = Array.from({ length: 5 }, () => refresh(graphqlUrl, sandbox.authority.mintSession().refreshToken))
-    await until(() => sandbox.stats().refreshRequests - before === 5, 5_000)
+    const { sandbox, gateway, inFlight } = await withRefreshesInFlight(5)
     gateway.child.kill("SIGTERM")
     await until(() => gateway.stdout().includes('"msg":"shutting down"'), 5_000)
     gateway.child.kill("SIGINT")
