@@ -30,8 +30,13 @@ const derive = (secret: Uint8Array, info: string): Buffer =>
 export const make = (secret: Uint8Array): CoordinationCipher => {
   const macKey = derive(secret, "key-names")
   const valueSalt = derive(secret, "value-salt")
+  const valueInfo = Buffer.from(`ddn-coordination/${version}/value\x01`)
+  /**
+   * HKDF-SHA256 (RFC 5869) of the token, salt `valueSalt`: extract, then the one expand block that
+   * 32 bytes take; the same bytes as `hkdfSync`, which costs twice as much per call (it makes key objects).
+   */
   const valueKey = (token: string) =>
-    Buffer.from(hkdfSync("sha256", token, valueSalt, `ddn-coordination/${version}/value`, 32))
+    createHmac("sha256", createHmac("sha256", valueSalt).update(token).digest()).update(valueInfo).digest()
 
   return {
     keyOf: (token) => createHmac("sha256", macKey).update(token).digest("base64url"),

@@ -95,8 +95,7 @@ export const make = (
     const client = yield* DdnAuthClient
     const millis = (input: Duration.DurationInput) => Duration.toMillis(Duration.decode(input))
     const window = millis(options.reuseWindow ?? defaults.reuseWindow)
-    const deadline = Duration.decode(options.deadline ?? defaults.deadline)
-    const deadlineMillis = Duration.toMillis(deadline)
+    const deadlineMillis = millis(options.deadline ?? defaults.deadline)
     const leaseMillis = millis(options.lease ?? defaults.lease)
     const pollMillis = millis(options.pollInterval ?? defaults.pollInterval)
     const graceMillis = millis(options.failoverGrace ?? defaults.failoverGrace)
@@ -178,11 +177,30 @@ export const make = (
       Effect.forkScoped
     )
 
+    /** What is left at `now` of the settling time after an outage. */
+    const settlingLeft = (now: number) =>
+      outage.recoveredAt === undefined ? 0 : outage.recoveredAt + settleMillis - now
+    const settling = (now: number) => settlingLeft(now) > 0
     /** Sleeps out what is left of the settling time after an outage. */
     const settled = Effect.flatMap(Clock.currentTimeMillis, (now) => {
-      const left = outage.recoveredAt === undefined ? 0 : outage.recoveredAt + settleMillis - now
+      const left = settlingLeft(now)
       return left > 0 ? Effect.sleep(Duration.millis(left)) : Effect.void
     })
+
+    /**
+     * `effect` bounded by what is left of the deadline counted from `startedAt`. Only the paths that
+     * can wait are bounded so: a timeout is a fiber and a timer, which the common path (claim, call,
+     * settle: each bounded by the command timeout or the client's own deadline) does without.
+     */
+    const within =
+      (startedAt: number) =>
+      <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E | UpstreamUnavailable> =>
+        Effect.flatMap(Clock.currentTimeMillis, (now) =>
+          Effect.timeoutFail(effect, {
+            duration: Duration.millis(Math.max(0, startedAt + deadlineMillis - now)),
+            onTimeout: () => new UpstreamUnavailable({ reason: "Deadline", attempts: 0 })
+          })
+        )
 
     /** Waits up to `withinMillis` for Redis to answer again (and settle); whether it does. */
     const recovered = (withinMillis: number): Effect.Effect<boolean> =>
@@ -377,7 +395,10 @@ export const make = (
                 )
               : hold(key, token, holder, keepLocally)
           case "Held":
-            return wait(key, token, claimed.holder, startedAt, keepLocally)
+            // A takeover's claim runs within the wait that led to it, which is bounded already.
+            return acceptance.takeover
+              ? wait(key, token, claimed.holder, startedAt, keepLocally)
+              : within(startedAt)(wait(key, token, claimed.holder, startedAt, keepLocally))
           case "Kept":
             return Effect.flatMap(Clock.currentTimeMillis, (now) => {
               const outcome = unseal(Redacted.value(token), key, claimed.outcome)
@@ -400,9 +421,10 @@ export const make = (
     const shared = (
       key: string,
       token: Redacted.Redacted<string>,
+      startedAt: number,
       keepLocally: (grant: TokenGrant) => Effect.Effect<void>
     ): Effect.Effect<Coordinated, RefreshError | RedisUnavailable> =>
-      Effect.flatMap(Clock.currentTimeMillis, (startedAt) => claim(key, token, startedAt, keepLocally, asNewSubmission))
+      claim(key, token, startedAt, keepLocally, asNewSubmission)
 
     /**
      * Through Redis; when Redis fails, once more if it is back within the failover grace, else
@@ -411,15 +433,21 @@ export const make = (
     const coordinated = (
       key: string,
       token: Redacted.Redacted<string>,
+      startedAt: number,
       keepLocally: (grant: TokenGrant) => Effect.Effect<void>,
       retried = false
     ): Effect.Effect<Coordinated, RefreshError> =>
-      shared(key, token, keepLocally).pipe(
+      shared(key, token, startedAt, keepLocally).pipe(
         Effect.catchTag("RedisUnavailable", () =>
-          Effect.flatMap(retried ? Effect.succeed(false) : recoveredWithinGrace, (back) =>
-            back
-              ? coordinated(key, token, keepLocally, true)
-              : Effect.zipRight(Metric.increment(RefreshMetrics.coordinationFallbacks), local(key, token, keepLocally))
+          within(startedAt)(
+            Effect.flatMap(retried ? Effect.succeed(false) : recoveredWithinGrace, (back) =>
+              back
+                ? coordinated(key, token, startedAt, keepLocally, true)
+                : Effect.zipRight(
+                    Metric.increment(RefreshMetrics.coordinationFallbacks),
+                    local(key, token, keepLocally)
+                  )
+            )
           )
         )
       )
@@ -428,20 +456,23 @@ export const make = (
       reuseWindowMillis: window,
       maxEntries: options.maxEntries ?? defaults.maxEntries,
       keyOf: cipher.keyOf,
+      // Bounded by the deadline wherever it can wait (see `within`); the holder's own path is
+      // bounded by the client's deadline, plus at most a command timeout before and after the call.
       refresh: (key, token, keepLocally) =>
-        Effect.flatMap(SubscriptionRef.get(store.healthy), (healthy) =>
-          healthy
-            ? Effect.zipRight(settled, coordinated(key, token, keepLocally))
-            : Effect.flatMap(recoveredWithinGrace, (back) =>
-                back ? coordinated(key, token, keepLocally) : local(key, token, keepLocally)
-              )
+        Effect.flatMap(Clock.currentTimeMillis, (startedAt) =>
+          Effect.flatMap(SubscriptionRef.get(store.healthy), (healthy) =>
+            !healthy
+              ? within(startedAt)(
+                  Effect.flatMap(recoveredWithinGrace, (back) =>
+                    back ? coordinated(key, token, startedAt, keepLocally) : local(key, token, keepLocally)
+                  )
+                )
+              : settling(startedAt)
+                ? within(startedAt)(Effect.zipRight(settled, coordinated(key, token, startedAt, keepLocally)))
+                : coordinated(key, token, startedAt, keepLocally)
+          )
         ),
-      coordination: Effect.map(SubscriptionRef.get(store.healthy), (ok) => (ok ? "redis" : "degraded")),
-      bound: (waitForIt) =>
-        Effect.timeoutFail(waitForIt, {
-          duration: deadline,
-          onTimeout: () => new UpstreamUnavailable({ reason: "Deadline", attempts: 0 })
-        })
+      coordination: Effect.map(SubscriptionRef.get(store.healthy), (ok) => (ok ? "redis" : "degraded"))
     })
     return RefreshCoordinator.of(service)
   })

@@ -1,3 +1,4 @@
+import { createDecipheriv, createHmac, hkdfSync } from "node:crypto"
 import { describe, expect, it } from "@effect/vitest"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Deferred from "effect/Deferred"
@@ -113,6 +114,22 @@ describe("SharedCoordinator.make (the Redis protocol)", () => {
       expect(result.source).toBe("upstream")
       expect(ddn.calls()).toBe(1)
       expect((yield* Metric.value(RefreshMetrics.coordinationTakeovers)).count).toBe(takeovers + 1)
+    })
+  )
+
+  it.scoped("a waiter that takes the call over is still answered by its deadline, counted from its start", () =>
+    Effect.gen(function* () {
+      const { coordinator, ddn, memory, session } = yield* setup({ deadline: "10 seconds" })
+      memory.leases.set(cipher.keyOf(Redacted.value(session.refreshToken)), { holder: "dead-instance", until: 3_000 })
+      // The taken-over call hangs (the fake client has no deadline of its own).
+      yield* ddn.holdRefreshes()
+      const fiber = yield* Effect.fork(Effect.exit(coordinator.coordinate(session.refreshToken)))
+      yield* TestClock.adjust("9999 millis")
+      expect(ddn.calls()).toBe(1)
+      expect(fiber.unsafePoll()).toBeNull()
+      yield* TestClock.adjust("1 millis")
+      expect(failureTag(yield* Fiber.join(fiber))).toBe("UpstreamUnavailable")
+      expect(ddn.running()).toBe(0)
     })
   )
 
@@ -430,5 +447,22 @@ describe("coordinationCipher", () => {
     expect(key).not.toContain(token)
     expect(Cipher.make(Buffer.from("another-secret-of-32-characters!!")).keyOf(token)).not.toBe(key)
     expect(cipher.seal(token, key, "plaintext")).not.toBe(sealed)
+  })
+
+  it("is the documented construction, so what one release sealed the next one opens", () => {
+    // Sub-keys from the secret with HKDF-SHA256; the value key with HKDF-SHA256 of the token, salted.
+    const derive = (input: string | Buffer, salt: Buffer, info: string) =>
+      Buffer.from(hkdfSync("sha256", input, salt, `ddn-coordination/v1/${info}`, 32))
+    const token = "refresh-token-0123456789"
+    const macKey = derive(secret, Buffer.alloc(0), "key-names")
+    const key = createHmac("sha256", macKey).update(token).digest("base64url")
+    expect(cipher.keyOf(token)).toBe(key)
+    const valueKey = derive(token, derive(secret, Buffer.alloc(0), "value-salt"), "value")
+    const bytes = Buffer.from(cipher.seal(token, key, "plaintext").slice(3), "base64url")
+    const decipher = createDecipheriv("aes-256-gcm", valueKey, bytes.subarray(0, 12))
+      .setAAD(Buffer.from(key))
+      .setAuthTag(bytes.subarray(bytes.length - 16))
+    const opened = Buffer.concat([decipher.update(bytes.subarray(12, bytes.length - 16)), decipher.final()])
+    expect(opened.toString("utf8")).toBe("plaintext")
   })
 })
