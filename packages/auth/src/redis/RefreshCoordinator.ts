@@ -9,7 +9,9 @@
  * - **Reuse across instances.** A resubmission within the reuse window, to any instance, gets the
  *   same pair with no upstream call, even once the instance that refreshed is gone.
  * - **Dead holders.** The holder renews its lease (default 3 s) while its call runs; when it dies the
- *   lease lapses and a waiter takes over. No caller waits longer than the refresh deadline.
+ *   lease lapses and a waiter takes over. No waiter waits longer than the refresh deadline; the
+ *   holder's own call is bounded by the client's deadline, plus at most a Redis command timeout
+ *   before it (the claim) and after it (the outcome written).
  * - **Nothing readable.** Keys are HMACs of the token under the shared secret; values are
  *   AES-256-GCM under a key derived (HKDF) from the refresh token itself. Every key has a TTL.
  * - **Redis away.** Every command is bounded (default 250 ms). When Redis stops answering the
@@ -50,7 +52,10 @@ export interface RedisOptions extends Omit<Options, "keySecret"> {
    * HMAC of the key names and salts the value keys. Instances with different secrets do not coordinate.
    */
   readonly secret: Redacted.Redacted<string>
-  /** The longest a caller waits for a refresh, Redis included: the refresh deadline. Default 10 s. */
+  /**
+   * The longest a waiter waits for a refresh, Redis included: the refresh deadline. Default 10 s.
+   * (The holder's own path is bounded by the client's deadline and the command timeout.)
+   */
   readonly deadline?: Duration.DurationInput | undefined
   /** How long a holder's lease lasts without renewal (renewed every third of it). Default 3 s. */
   readonly lease?: Duration.DurationInput | undefined
