@@ -41,6 +41,9 @@
  * instance to have reported `degraded` meanwhile and `redis` again at the end.
  *
  *   pnpm soak [--smoke] [--seconds 300] [--users 40] [--seed 7] [--abuse-seconds 60] [--outage-seconds 60] [--instances 1]
+ *
+ * `SOAK_NODE_ARGS` adds Node flags to the soaked gateways, e.g. to look into a memory trend:
+ * `SOAK_NODE_ARGS="--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=/tmp/heaps"`, then `kill -USR2` a gateway.
  */
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -224,7 +227,7 @@ const main = async (): Promise<number> => {
       Processes.gateway(
         sandbox.url,
         { LOG_LEVEL: "info", ...shared },
-        [],
+        (process.env.SOAK_NODE_ARGS ?? "").split(" ").filter((arg) => arg !== ""),
         instances > 1 ? `gateway-${i + 1}` : "gateway"
       )
     )
