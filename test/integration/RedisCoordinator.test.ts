@@ -6,6 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@effect/v
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as Metric from "effect/Metric"
@@ -83,6 +84,31 @@ describe("RefreshCoordinator.layerRedis", () => {
       expect(upstreamCalls() - before).toBe(1)
       expect(new Set(results.map(pair)).size).toBe(1)
       expect(results.filter((result) => result.source === "upstream")).toHaveLength(1)
+    })
+  )
+
+  it.scopedLive("a waiter is woken by the holder's notification; a refresh nobody waits for publishes none", () =>
+    Effect.gen(function* () {
+      const scope = yield* Effect.scope
+      // Polling every 20 s: only the notification can answer the waiter within the test's time.
+      const [a, b] = yield* Effect.all([instance(scope), instance(scope, { pollInterval: "20 seconds" })])
+      const messages: Array<string> = []
+      yield* a.connection.subscribe(`${RefreshCoordinator.redisDefaults.keyPrefix}settled`, (key) => messages.push(key))
+
+      yield* a.coordinator.coordinate(Redacted.make(sandbox.authority.mintSession().refreshToken))
+      sandbox.faults.inject({ type: "latency", ms: 300 })
+      const token = Redacted.make(sandbox.authority.mintSession().refreshToken)
+      const holder = yield* Effect.fork(a.coordinator.coordinate(token))
+      yield* Effect.sleep("100 millis")
+      const waited = yield* b.coordinator.coordinate(token)
+      expect(waited.source).toBe("coalesced")
+      expect(pair(waited)).toBe(pair(yield* Fiber.join(holder)))
+      // The solo refresh published nothing; the waited-for one published once.
+      yield* waitFor(
+        Effect.sync(() => messages.length),
+        (count) => count > 0
+      )
+      expect(messages).toHaveLength(1)
     })
   )
 

@@ -14,15 +14,19 @@ import type { Claim, CoordinationStore } from "./coordinationStore.js"
  *
  *     {prefix}{k}:lease     the holder id of the call in flight        PX lease (renewed)
  *     {prefix}{k}:outcome   the sealed outcome of the last call        PX max(reuse window, wait bound)
+ *     {prefix}{k}:waiting   "1" while someone waits for that call      PX wait bound
  *     {prefix}settled       pub/sub channel; a message is a key `k` whose outcome was just settled
  *
- * The `{k}` hash tag keeps both entries of a token in one cluster slot. Every step that reads and
- * writes is one Lua script, so it is atomic.
+ * The `{k}` hash tag keeps the entries of a token in one cluster slot. Every step that reads and
+ * writes is one Lua script, so it is atomic. A claim that finds the lease held marks the key as
+ * waited for, and the settle publishes only then: most refreshes have no waiter, and a message
+ * nobody needs costs Redis a write to every instance's subscriber and each instance a read.
  */
 const claimScript = `
 local outcome = redis.call("GET", KEYS[2])
 if outcome and outcome ~= ARGV[3] then return { "kept", outcome, redis.call("GET", KEYS[1]) } end
 if redis.call("SET", KEYS[1], ARGV[1], "NX", "PX", ARGV[2]) then return { "acquired" } end
+redis.call("SET", KEYS[3], "1", "PX", ARGV[4])
 return { "held", redis.call("GET", KEYS[1]) }
 `
 
@@ -36,7 +40,7 @@ return 0
 const settleScript = `
 redis.call("SET", KEYS[2], ARGV[2], "PX", ARGV[3])
 if redis.call("GET", KEYS[1]) == ARGV[1] then redis.call("DEL", KEYS[1]) end
-redis.call("PUBLISH", ARGV[4], ARGV[5])
+if redis.call("DEL", KEYS[3]) == 1 then redis.call("PUBLISH", ARGV[4], ARGV[5]) end
 return 0
 `
 
@@ -49,14 +53,17 @@ interface ScriptedRedis extends Redis {
   ddnCoordinationClaim(
     lease: string,
     outcome: string,
+    waiting: string,
     holder: string,
     leaseMs: number,
-    seen: string
+    seen: string,
+    waitMs: number
   ): Promise<ReadonlyArray<string | null>>
   ddnCoordinationRenew(...args: ReadonlyArray<string | number>): Promise<number>
   ddnCoordinationSettle(
     lease: string,
     outcome: string,
+    waiting: string,
     holder: string,
     value: string,
     ttlMs: number,
@@ -69,9 +76,9 @@ interface ScriptedRedis extends Redis {
 const defineScripts = (client: Redis): ScriptedRedis => {
   const scripted = client as ScriptedRedis
   if (typeof scripted.ddnCoordinationClaim === "function") return scripted
-  client.defineCommand("ddnCoordinationClaim", { numberOfKeys: 2, lua: claimScript })
+  client.defineCommand("ddnCoordinationClaim", { numberOfKeys: 3, lua: claimScript })
   client.defineCommand("ddnCoordinationRenew", { lua: renewScript })
-  client.defineCommand("ddnCoordinationSettle", { numberOfKeys: 2, lua: settleScript })
+  client.defineCommand("ddnCoordinationSettle", { numberOfKeys: 3, lua: settleScript })
   client.defineCommand("ddnCoordinationRelease", { numberOfKeys: 1, lua: releaseScript })
   return scripted
 }
@@ -104,12 +111,20 @@ const traced =
           })
     )
 
-/** The store over `connection`, with every key under `prefix`. */
-export const make = (connection: RedisConnection.Service, prefix: string): Effect.Effect<CoordinationStore> =>
+/**
+ * The store over `connection`, with every key under `prefix`; `waitMillis` is the longest anyone
+ * waits for a call (the refresh deadline), how long a key stays marked as waited for.
+ */
+export const make = (
+  connection: RedisConnection.Service,
+  prefix: string,
+  waitMillis: number
+): Effect.Effect<CoordinationStore> =>
   Effect.gen(function* () {
     const redis = defineScripts(connection.client)
     const lease = (key: string) => `${prefix}{${key}}:lease`
     const outcome = (key: string) => `${prefix}{${key}}:outcome`
+    const waiting = (key: string) => `${prefix}{${key}}:waiting`
     const channel = `${prefix}settled`
 
     const watchers = new Map<string, Set<Deferred.Deferred<void>>>()
@@ -137,7 +152,17 @@ export const make = (connection: RedisConnection.Service, prefix: string): Effec
     return {
       claim: (key, holder, leaseMillis, seen) =>
         connection
-          .use(() => redis.ddnCoordinationClaim(lease(key), outcome(key), holder, leaseMillis, seen ?? ""))
+          .use(() =>
+            redis.ddnCoordinationClaim(
+              lease(key),
+              outcome(key),
+              waiting(key),
+              holder,
+              leaseMillis,
+              seen ?? "",
+              waitMillis
+            )
+          )
           .pipe(
             traced(redis, "EVALSHA", "claim"),
             Effect.map((reply): Claim => {
@@ -172,7 +197,18 @@ export const make = (connection: RedisConnection.Service, prefix: string): Effec
       settle: (key, holder, value, ttlMillis) =>
         Effect.asVoid(
           connection
-            .use(() => redis.ddnCoordinationSettle(lease(key), outcome(key), holder, value, ttlMillis, channel, key))
+            .use(() =>
+              redis.ddnCoordinationSettle(
+                lease(key),
+                outcome(key),
+                waiting(key),
+                holder,
+                value,
+                ttlMillis,
+                channel,
+                key
+              )
+            )
             .pipe(traced(redis, "EVALSHA", "settle"))
         ),
       restore: (outcomes, leases, leaseMillis) =>

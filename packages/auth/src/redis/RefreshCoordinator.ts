@@ -24,7 +24,7 @@
  */
 import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
-import type * as Duration from "effect/Duration"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
@@ -170,7 +170,11 @@ export const makeRedis = (
 ): Effect.Effect<Service, never, DdnAuthClient | RedisConnection.RedisConnection | Scope.Scope> =>
   Effect.gen(function* () {
     const connection = yield* RedisConnection.RedisConnection
-    const store = yield* RedisStore.make(connection, options.keyPrefix ?? redisDefaults.keyPrefix)
+    const store = yield* RedisStore.make(
+      connection,
+      options.keyPrefix ?? redisDefaults.keyPrefix,
+      Duration.toMillis(options.deadline ?? redisDefaults.deadline)
+    )
     return yield* SharedCoordinator.make(options, store)
   })
 
