@@ -1,6 +1,7 @@
 import { request as httpRequest } from "node:http"
 import type { Gateway } from "@ddn/gateway"
 import type { SandboxServer } from "@ddn/sandbox"
+import * as Duration from "effect/Duration"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { postJson, refreshMutation, startGateway, startSandbox } from "./support.js"
 
@@ -248,5 +249,24 @@ describe("hardening", () => {
 
     const development = await postJson(gateway.graphqlUrl, { query: "{ __schema { queryType { name } } }" })
     expect(development.body.data.__schema.queryType.name).toBe("Query")
+  })
+
+  it("announces its keep-alive timeout: 5 s by default, KEEP_ALIVE_TIMEOUT_MS (above a balancer's idle timeout) otherwise", async () => {
+    const keepAlive = (url: string) =>
+      new Promise<unknown>((resolve, reject) => {
+        httpRequest(`${url}/healthz`, (response) => {
+          response.resume()
+          resolve(response.headers["keep-alive"])
+        })
+          .on("error", reject)
+          .end()
+      })
+    const behindBalancer = await startGateway(sandbox.url, { keepAliveTimeout: Duration.seconds(65) })
+    try {
+      expect(await keepAlive(gateway.url)).toBe("timeout=5")
+      expect(await keepAlive(behindBalancer.url)).toBe("timeout=65")
+    } finally {
+      await behindBalancer.close()
+    }
   })
 })

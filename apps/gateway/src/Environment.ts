@@ -58,6 +58,7 @@ export const variables: ReadonlyArray<Variable> = [
   defaulted("LOG_LEVEL", "info", "trace, debug, info, warn, error, fatal or none"),
   optional("CORS_ORIGINS", "no CORS headers", "comma-separated origins allowed from browsers, e.g. https://app.example.com"),
   defaulted("SHUTDOWN_GRACE_MS", "10000", "how long SIGTERM waits for in-flight requests, 0–600000 ms"),
+  defaulted("KEEP_ALIVE_TIMEOUT_MS", "5000", "idle keep-alive connections close after this, 1000–600000 ms; above a load balancer's idle timeout (e.g. 65000 for 60 s)"),
   optional("NODE_ENV", "development", "production: no introspection, no GraphiQL, DDN_API_URL required"),
   defaulted("RATE_LIMIT_PER_MINUTE", "60", "refreshes per client in any minute (token bucket), 0 off, else 4–1000000000"),
   defaulted("TRUST_PROXY_HOPS", "0", "proxies in front, 0–16: the client is then the N-th X-Forwarded-For entry from the right"),

@@ -22,7 +22,7 @@ import * as GatewayRuntime from "./GatewayRuntime.js"
 import * as GraphiQL from "./GraphiQL.js"
 import * as GraphqlSchema from "./GraphqlSchema.js"
 import * as GraphqlServer from "./GraphqlServer.js"
-import type * as Hardening from "./Hardening.js"
+import * as Hardening from "./Hardening.js"
 import * as HttpServer from "./HttpServer.js"
 import * as Metrics from "./Metrics.js"
 import * as MetricsServer from "./MetricsServer.js"
@@ -171,7 +171,10 @@ export const start = async (config: GatewayConfig.GatewayConfig, options: Option
       port: config.port,
       logger,
       varyOrigin: config.corsOrigins.length > 0,
-      limits: options.httpLimits,
+      limits: options.httpLimits ?? {
+        ...Hardening.httpLimits,
+        keepAliveTimeoutMs: Duration.toMillis(config.keepAliveTimeout)
+      },
       tracer,
       handlers: {
         graphql: (request, response, requestState) => yoga.handle(request, response, { requestState }),

@@ -49,6 +49,13 @@ export interface GatewayConfig {
   /** `SHUTDOWN_GRACE_MS`: how long SIGTERM waits for in-flight requests before closing connections. Default 10 s. */
   readonly shutdownGrace: Duration.Duration
   /**
+   * `KEEP_ALIVE_TIMEOUT_MS`: how long an idle keep-alive connection stays open (announced in
+   * `Keep-Alive: timeout=…`). Default 5 s. Behind a load balancer, set it above the balancer's idle
+   * timeout (e.g. 65000 behind one that idles out after 60 s), so the gateway never closes a
+   * connection the balancer is about to reuse (which it answers with a 502).
+   */
+  readonly keepAliveTimeout: Duration.Duration
+  /**
    * `RATE_LIMIT_PER_MINUTE`: refreshes one client may make in any 60 s (a token bucket of that
    * capacity, refilled at limit/60 per second). Default 60; 0 turns the limit off.
    */
@@ -87,6 +94,7 @@ export const defaults: GatewayConfig = {
   logLevel: LogLevel.Info,
   corsOrigins: [],
   shutdownGrace: Duration.seconds(10),
+  keepAliveTimeout: Duration.seconds(5),
   rateLimitPerMinute: 60,
   trustProxyHops: 0,
   metricsPort: Option.some(9464),
@@ -305,6 +313,11 @@ export const config: Config.Config<GatewayConfig> = Config.all({
     "SHUTDOWN_GRACE_MS",
     millis(0, 600_000, "an integer of milliseconds from 0 to 600000"),
     defaults.shutdownGrace
+  ),
+  keepAliveTimeout: withDefault(
+    "KEEP_ALIVE_TIMEOUT_MS",
+    millis(1_000, 600_000, "an integer of milliseconds from 1000 to 600000"),
+    defaults.keepAliveTimeout
   ),
   rateLimitPerMinute: withDefault("RATE_LIMIT_PER_MINUTE", rateLimit, defaults.rateLimitPerMinute),
   trustProxyHops: withDefault("TRUST_PROXY_HOPS", integer(0, 16, "an integer from 0 to 16"), defaults.trustProxyHops),

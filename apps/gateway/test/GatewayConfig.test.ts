@@ -61,6 +61,7 @@ describe("GatewayConfig", () => {
         LOG_LEVEL: "DEBUG",
         CORS_ORIGINS: "https://app.example.com, http://localhost:3000",
         SHUTDOWN_GRACE_MS: "1500",
+        KEEP_ALIVE_TIMEOUT_MS: "65000",
         NODE_ENV: "production"
       })
     )
@@ -78,6 +79,7 @@ describe("GatewayConfig", () => {
     expect(Duration.toMillis(Duration.decode(config.coordinator.reuseWindow!))).toBe(0)
     expect(config.coordinator.maxEntries).toBe(500)
     expect(Duration.toMillis(config.shutdownGrace)).toBe(1500)
+    expect(Duration.toMillis(config.keepAliveTimeout)).toBe(65000)
   })
 
   it.each([
@@ -92,6 +94,7 @@ describe("GatewayConfig", () => {
     "LOG_LEVEL",
     "CORS_ORIGINS",
     "SHUTDOWN_GRACE_MS",
+    "KEEP_ALIVE_TIMEOUT_MS",
     "RATE_LIMIT_PER_MINUTE",
     "TRUST_PROXY_HOPS",
     "METRICS_PORT",
@@ -134,6 +137,8 @@ describe("GatewayConfig", () => {
     ["DDN_REUSE_MAX_ENTRIES", "many"],
     ["LOG_LEVEL", "verbose"],
     ["SHUTDOWN_GRACE_MS", "forever"],
+    ["KEEP_ALIVE_TIMEOUT_MS", "0"],
+    ["KEEP_ALIVE_TIMEOUT_MS", "600001"],
     ["CORS_ORIGINS", "*"],
     ["CORS_ORIGINS", "https://app.example.com/path"],
     ["RATE_LIMIT_PER_MINUTE", "-1"],
