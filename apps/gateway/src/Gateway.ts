@@ -7,6 +7,7 @@
  */
 import { DdnAuthClient, RefreshCoordinator } from "@ddn/auth"
 import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -98,7 +99,8 @@ export const start = async (config: GatewayConfig.GatewayConfig, options: Option
     const coordinator = await runtime.runPromise(RefreshCoordinator.RefreshCoordinator)
     const client = options.decorateRefresh?.(coordinator) ?? coordinator
     const upstreamClient = await runtime.runPromise(DdnAuthClient.DdnAuthClient)
-    const upstreamStatus = () => runtime.runSync(upstreamClient.upstream)
+    // The status with the runtime's clock, for readers outside Effect (scrapes, readiness).
+    const upstreamStatus = () => runtime.runSync(Effect.zip(upstreamClient.upstream, Clock.currentTimeMillis))
     const metrics = Metrics.make(() => runtime.runSync(Metric.snapshot), upstreamStatus)
 
     const rateLimit = await runtime.runPromise(ClientRateLimit.ClientRateLimit)
@@ -150,7 +152,7 @@ export const start = async (config: GatewayConfig.GatewayConfig, options: Option
         interval: options.readinessInterval ?? Readiness.defaults.interval,
         members: [
           { name: "coordination", read: () => runtime.runSync(coordinator.coordination) },
-          { name: "upstream", read: () => Readiness.upstreamMember(upstreamStatus(), Date.now()) }
+          { name: "upstream", read: () => Readiness.upstreamMember(...upstreamStatus()) }
         ]
       })
     )

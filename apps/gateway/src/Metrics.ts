@@ -28,8 +28,11 @@ import * as Tracing from "./Tracing.js"
 /** Reads the Effect metric registry, e.g. `() => runtime.runSync(Metric.snapshot)`. */
 export type EffectSnapshot = () => ReadonlyArray<MetricPair.MetricPair.Untyped>
 
-/** Reads the client's upstream status, e.g. `() => runtime.runSync(client.upstream)`. */
-export type UpstreamReader = () => DdnAuthClient.UpstreamStatus
+/**
+ * Reads the client's upstream status and the time it was read at, from the runtime's `Clock`, e.g.
+ * `() => runtime.runSync(Effect.zip(client.upstream, Clock.currentTimeMillis))`.
+ */
+export type UpstreamReader = () => readonly [status: DdnAuthClient.UpstreamStatus, nowMillis: number]
 
 /** The values of `ddn_upstream_circuit_state`. */
 export const circuitStates: Readonly<Record<DdnAuthClient.UpstreamStatus["circuit"], number>> = {
@@ -136,33 +139,37 @@ export const make = (snapshot: EffectSnapshot, upstream?: UpstreamReader): Gatew
   }
 
   if (upstream !== undefined) {
-    const upstreamGauges = [
+    const upstreamGauges: ReadonlyArray<{
+      readonly name: string
+      readonly help: string
+      readonly read: (status: DdnAuthClient.UpstreamStatus, nowMillis: number) => number
+    }> = [
       {
         name: "ddn_upstream_circuit_state",
         help: "The circuit breaker on DDN calls: 0 closed, 1 half-open (a probe decides), 2 open (calls refused)",
-        read: (status: DdnAuthClient.UpstreamStatus) => circuitStates[status.circuit]
+        read: (status) => circuitStates[status.circuit]
       },
       {
         name: "ddn_upstream_in_flight",
         help: "Upstream calls to DDN in flight now",
-        read: (status: DdnAuthClient.UpstreamStatus) => status.inFlight
+        read: (status) => status.inFlight
       },
       {
         name: "ddn_upstream_paused_seconds",
         help: "Seconds left in the pause DDN asked for with Retry-After (0 when calls may go ahead)",
-        read: (status: DdnAuthClient.UpstreamStatus) =>
+        read: (status, now) =>
           status.pausedUntil._tag === "None"
             ? 0
-            : Math.max(0, (DateTime.toEpochMillis(status.pausedUntil.value) - Date.now()) / 1000)
+            : Math.max(0, (DateTime.toEpochMillis(status.pausedUntil.value) - now) / 1000)
       }
-    ] as const
+    ]
     for (const gauge of upstreamGauges) {
       new Gauge({
         name: gauge.name,
         help: gauge.help,
         registers: [registry],
         collect() {
-          this.set(gauge.read(upstream()))
+          this.set(gauge.read(...upstream()))
         }
       })
     }
