@@ -169,6 +169,27 @@ describe("gateway instances coordinated through Redis", () => {
     expect(Number(redisCli("pttl", keys[0]!)[0])).toBeGreaterThan(0)
   })
 
+  it("DDN_COORDINATION_LEASE_MS sets the lease a holder takes and renews while DDN hangs", async () => {
+    await flushRedis()
+    const a = await instance({ DDN_COORDINATION_LEASE_MS: "20000" })
+    await coordinatedBy(a.url, "redis")
+    sandbox.faults.inject({ type: "hang" })
+    const controller = new AbortController()
+    const answer = refresh(a.graphqlUrl, sandbox.authority.mintSession().refreshToken, {
+      signal: controller.signal
+    }).catch(() => undefined)
+    try {
+      await until(async () => redisCli("--scan", "--pattern", "ddn:coord:*:lease").length === 1)
+      const [lease] = redisCli("--scan", "--pattern", "ddn:coord:*:lease")
+      // The default lease is 3 s; this one has 20 s, less what has passed since it was taken or renewed.
+      expect(Number(redisCli("pttl", lease!)[0])).toBeGreaterThan(10_000)
+    } finally {
+      controller.abort()
+      sandbox.faults.reset()
+      await answer
+    }
+  })
+
   it("start-up does not wait for Redis: with Redis unreachable the gateway serves, degraded", async () => {
     const a = await instance({ REDIS_URL: "redis://127.0.0.1:1" })
     expect(await readiness(a.url)).toMatchObject({ status: "ready", coordination: "degraded" })

@@ -67,6 +67,7 @@ export const variables: ReadonlyArray<Variable> = [
   optional("REDIS_URL", "in-memory coordination", "redis:// or rediss:// URL (credentials, /db): coordinate refreshes across instances through it"),
   optional("DDN_COORDINATION_SECRET", "required with REDIS_URL", "required with REDIS_URL: at least 32 characters, the same on every instance"),
   defaulted("DDN_COORDINATION_FAILOVER_MS", "5000", "how long refreshes wait for Redis to come back before coordinating locally, 0–60000 ms"),
+  defaulted("DDN_COORDINATION_LEASE_MS", "3000", "how long a refresh's claim on a token lasts unrenewed: a paused or dead holder's call is taken over after it, 300–60000 ms"),
   optional("OTEL_EXPORTER_OTLP_ENDPOINT", "no traces", "OTLP/HTTP collector base URL (http or https; /v1/traces is appended): export traces to it"),
   optional("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT", "OTLP/HTTP traces URL, used as is; wins over OTEL_EXPORTER_OTLP_ENDPOINT"),
   defaulted("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf", "http/protobuf or http/json"),

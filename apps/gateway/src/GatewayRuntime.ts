@@ -83,12 +83,13 @@ const coordination = (config: GatewayConfig.GatewayConfig) => {
   return Option.match(config.coordination, {
     onNone: () =>
       Layer.merge(RefreshCoordinator.layerMemory(config.coordinator), limitOver(BoundedRateLimiterStore.layer())),
-    onSome: ({ failoverGrace, secret, url }) =>
+    onSome: ({ failoverGrace, lease, secret, url }) =>
       Layer.merge(
         SharedCoordinator.layerRedis({
           ...config.coordinator,
           secret,
           failoverGrace,
+          lease,
           deadline: config.upstream.deadline
         }),
         // The limit's buckets in Redis too (HMAC keys, each with a TTL), memory while Redis is away.

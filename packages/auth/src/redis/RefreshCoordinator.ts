@@ -57,7 +57,10 @@ export interface RedisOptions extends Omit<Options, "keySecret"> {
    * (The holder's own path is bounded by the client's deadline and the command timeout.)
    */
   readonly deadline?: Duration.DurationInput | undefined
-  /** How long a holder's lease lasts without renewal (renewed every third of it). Default 3 s. */
+  /**
+   * How long a holder's lease lasts without renewal (renewed every third of it;
+   * `DDN_COORDINATION_LEASE_MS`). Default 3 s.
+   */
   readonly lease?: Duration.DurationInput | undefined
   /** How often a waiter looks for the outcome when no notification came. Default 250 ms. */
   readonly pollInterval?: Duration.DurationInput | undefined
@@ -100,6 +103,20 @@ export const failoverGraceConfig: Config.Config<Duration.Duration> = EnvConfig.m
 ).pipe(Config.withDefault(redisDefaults.failoverGrace))
 
 /**
+ * `DDN_COORDINATION_LEASE_MS`: the {@link RedisOptions.lease}, 300–60000, default 3000. Longer
+ * tolerates longer pauses of a holder (a stop-the-world pause, a frozen VM) before its call is taken
+ * over; shorter takes a dead holder's call over sooner.
+ *
+ * @since 0.2.0
+ * @category config
+ */
+export const leaseConfig: Config.Config<Duration.Duration> = EnvConfig.millis(
+  "DDN_COORDINATION_LEASE_MS",
+  300,
+  60_000
+).pipe(Config.withDefault(redisDefaults.lease))
+
+/**
  * Where an instance finds Redis and the secret it shares with the others.
  *
  * @since 0.2.0
@@ -109,6 +126,7 @@ export interface RedisSettings {
   readonly url: Redacted.Redacted<URL>
   readonly secret: Redacted.Redacted<string>
   readonly failoverGrace: Duration.Duration
+  readonly lease: Duration.Duration
 }
 
 /**
@@ -121,9 +139,10 @@ export interface RedisSettings {
 export const redisSettingsConfig: Config.Config<Option.Option<RedisSettings>> = Config.all({
   url: Config.option(RedisConnection.urlConfig),
   secret: Config.option(EnvConfig.secret("DDN_COORDINATION_SECRET", minSecretLength)),
-  failoverGrace: failoverGraceConfig
+  failoverGrace: failoverGraceConfig,
+  lease: leaseConfig
 }).pipe(
-  Config.mapOrFail(({ failoverGrace, secret, url }) =>
+  Config.mapOrFail(({ failoverGrace, lease, secret, url }) =>
     Option.isNone(url)
       ? Either.right(Option.none())
       : Option.isNone(secret)
@@ -133,13 +152,13 @@ export const redisSettingsConfig: Config.Config<Option.Option<RedisSettings>> = 
               `required when REDIS_URL is set: at least ${minSecretLength} characters, the same on every instance`
             )
           )
-        : Either.right(Option.some({ url: url.value, secret: secret.value, failoverGrace }))
+        : Either.right(Option.some({ url: url.value, secret: secret.value, failoverGrace, lease }))
   )
 )
 
 /**
  * `RedisOptions` from the environment: `DDN_COORDINATION_SECRET` (required),
- * `DDN_COORDINATION_FAILOVER_MS`, the reuse window of `RefreshCoordinator.config` and the deadline of
+ * `DDN_COORDINATION_FAILOVER_MS`, `DDN_COORDINATION_LEASE_MS`, the reuse window of `RefreshCoordinator.config` and the deadline of
  * `DdnAuthClient.policyConfig`.
  *
  * @since 0.2.0
@@ -148,13 +167,15 @@ export const redisSettingsConfig: Config.Config<Option.Option<RedisSettings>> = 
 export const redisConfig: Config.Config<RedisOptions> = Config.all({
   secret: EnvConfig.secret("DDN_COORDINATION_SECRET", minSecretLength),
   failoverGrace: failoverGraceConfig,
+  lease: leaseConfig,
   coordinator: memoryConfig,
   policy: policyConfig
 }).pipe(
-  Config.map(({ coordinator, failoverGrace, policy, secret }) => ({
+  Config.map(({ coordinator, failoverGrace, lease, policy, secret }) => ({
     ...coordinator,
     secret,
     failoverGrace,
+    lease,
     deadline: policy.deadline
   }))
 )

@@ -2,6 +2,7 @@ import { createDecipheriv, createHmac, hkdfSync } from "node:crypto"
 import { describe, expect, it } from "@effect/vitest"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Metric from "effect/Metric"
@@ -427,6 +428,24 @@ describe("RefreshCoordinator.redisSettingsConfig", () => {
       expect(String(bad)).not.toContain("hunter2")
       const settings = yield* load({ REDIS_URL: "rediss://127.0.0.1:6380/2", DDN_COORDINATION_SECRET: secret })
       expect(Option.map(settings, (s) => Redacted.value(s.url).href)).toEqual(Option.some("rediss://127.0.0.1:6380/2"))
+    })
+  )
+
+  it.effect("DDN_COORDINATION_FAILOVER_MS and DDN_COORDINATION_LEASE_MS: defaults, values, bounds", () =>
+    Effect.gen(function* () {
+      const base = { REDIS_URL: "redis://127.0.0.1", DDN_COORDINATION_SECRET: secret }
+      const defaults = Option.getOrThrow(yield* load(base))
+      expect(Duration.toMillis(defaults.failoverGrace)).toBe(5_000)
+      expect(Duration.toMillis(defaults.lease)).toBe(3_000)
+      const set = Option.getOrThrow(
+        yield* load({ ...base, DDN_COORDINATION_FAILOVER_MS: "0", DDN_COORDINATION_LEASE_MS: "10000" })
+      )
+      expect(Duration.toMillis(set.failoverGrace)).toBe(0)
+      expect(Duration.toMillis(set.lease)).toBe(10_000)
+      for (const value of ["299", "60001", "3s", " "]) {
+        const error = yield* Effect.flip(load({ ...base, DDN_COORDINATION_LEASE_MS: value }))
+        expect(String(error)).toContain("DDN_COORDINATION_LEASE_MS")
+      }
     })
   )
 })
