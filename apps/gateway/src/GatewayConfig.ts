@@ -119,18 +119,6 @@ export const logLevels: Readonly<Record<string, LogLevel.LogLevel>> = {
 
 type Parse<A> = (raw: string) => Either.Either<A, string>
 
-const integer =
-  (min: number, max: number, expected: string): Parse<number> =>
-  (raw) =>
-    /^\d+$/.test(raw) && Number(raw) >= min && Number(raw) <= max
-      ? Either.right(Number(raw))
-      : Either.left(`expected ${expected}, got ${EnvConfig.shown(raw)}`)
-
-const millis =
-  (min: number, max: number, expected: string): Parse<Duration.Duration> =>
-  (raw) =>
-    Either.map(integer(min, max, expected)(raw), Duration.millis)
-
 const logLevel: Parse<LogLevel.LogLevel> = (raw) => {
   const level = logLevels[raw.toLowerCase()]
   return level === undefined
@@ -166,7 +154,7 @@ export const maxRefreshesPerRequest = 4
 const rateLimit: Parse<number> = (raw) =>
   raw === "0"
     ? Either.right(0)
-    : integer(
+    : EnvConfig.parseInteger(
         maxRefreshesPerRequest,
         1_000_000_000,
         `0 (off) or an integer from ${maxRefreshesPerRequest} (the most refreshes one request carries) to 1000000000`
@@ -175,7 +163,7 @@ const rateLimit: Parse<number> = (raw) =>
 const metricsPort: Parse<Option.Option<number>> = (raw) =>
   raw.toLowerCase() === "off"
     ? Either.right(Option.none())
-    : Either.map(integer(0, 65535, "an integer from 0 to 65535, or off")(raw), Option.some)
+    : Either.map(EnvConfig.parseInteger(0, 65535, "an integer from 0 to 65535, or off")(raw), Option.some)
 
 /** The values `NODE_ENV` may take. */
 export const nodeEnvironments = ["production", "development", "test"] as const
@@ -268,22 +256,10 @@ const tracing: Config.Config<Option.Option<Tracing.Settings>> = Config.all({
   ),
   sampler: withDefault("OTEL_TRACES_SAMPLER", sampler, "parentbased_always_on" as Tracing.SamplerName),
   samplerRatio: withDefault("OTEL_TRACES_SAMPLER_ARG", ratio, 1),
-  scheduledDelay: withDefault(
-    "OTEL_BSP_SCHEDULE_DELAY",
-    millis(0, 600_000, "an integer of milliseconds from 0 to 600000"),
-    Duration.seconds(5)
-  ),
-  exportTimeout: withDefault(
-    "OTEL_BSP_EXPORT_TIMEOUT",
-    millis(1, 600_000, "an integer of milliseconds from 1 to 600000"),
-    Duration.seconds(30)
-  ),
-  maxQueueSize: withDefault("OTEL_BSP_MAX_QUEUE_SIZE", integer(1, 1_000_000, "an integer from 1 to 1000000"), 2048),
-  maxExportBatchSize: withDefault(
-    "OTEL_BSP_MAX_EXPORT_BATCH_SIZE",
-    integer(1, 1_000_000, "an integer from 1 to 1000000"),
-    512
-  )
+  scheduledDelay: Config.withDefault(EnvConfig.millis("OTEL_BSP_SCHEDULE_DELAY", 0, 600_000), Duration.seconds(5)),
+  exportTimeout: Config.withDefault(EnvConfig.millis("OTEL_BSP_EXPORT_TIMEOUT", 1, 600_000), Duration.seconds(30)),
+  maxQueueSize: Config.withDefault(EnvConfig.integer("OTEL_BSP_MAX_QUEUE_SIZE", 1, 1_000_000), 2048),
+  maxExportBatchSize: Config.withDefault(EnvConfig.integer("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", 1, 1_000_000), 512)
 }).pipe(
   Config.mapOrFail(({ endpoint, tracesEndpoint, ...settings }) => {
     const url = Option.orElse(tracesEndpoint, () =>
@@ -301,7 +277,7 @@ const tracing: Config.Config<Option.Option<Tracing.Settings>> = Config.all({
 
 /** The gateway's `Config`, reading the variables named on {@link GatewayConfig}. */
 export const config: Config.Config<GatewayConfig> = Config.all({
-  port: withDefault("PORT", integer(0, 65535, "an integer from 0 to 65535"), defaults.port),
+  port: Config.withDefault(EnvConfig.integer("PORT", 0, 65535), defaults.port),
   host: withDefault("HOST", host, defaults.host),
   ddnApiUrl: Config.option(DdnAuthClient.apiUrlConfig),
   upstream: DdnAuthClient.policyConfig,
@@ -309,18 +285,13 @@ export const config: Config.Config<GatewayConfig> = Config.all({
   coordination: SharedCoordinator.redisSettingsConfig,
   logLevel: withDefault("LOG_LEVEL", logLevel, defaults.logLevel),
   corsOrigins: withDefault("CORS_ORIGINS", origins, defaults.corsOrigins),
-  shutdownGrace: withDefault(
-    "SHUTDOWN_GRACE_MS",
-    millis(0, 600_000, "an integer of milliseconds from 0 to 600000"),
-    defaults.shutdownGrace
-  ),
-  keepAliveTimeout: withDefault(
-    "KEEP_ALIVE_TIMEOUT_MS",
-    millis(1_000, 600_000, "an integer of milliseconds from 1000 to 600000"),
+  shutdownGrace: Config.withDefault(EnvConfig.millis("SHUTDOWN_GRACE_MS", 0, 600_000), defaults.shutdownGrace),
+  keepAliveTimeout: Config.withDefault(
+    EnvConfig.millis("KEEP_ALIVE_TIMEOUT_MS", 1_000, 600_000),
     defaults.keepAliveTimeout
   ),
   rateLimitPerMinute: withDefault("RATE_LIMIT_PER_MINUTE", rateLimit, defaults.rateLimitPerMinute),
-  trustProxyHops: withDefault("TRUST_PROXY_HOPS", integer(0, 16, "an integer from 0 to 16"), defaults.trustProxyHops),
+  trustProxyHops: Config.withDefault(EnvConfig.integer("TRUST_PROXY_HOPS", 0, 16), defaults.trustProxyHops),
   metricsPort: withDefault("METRICS_PORT", metricsPort, defaults.metricsPort),
   metricsHost: withDefault("METRICS_HOST", host, defaults.metricsHost),
   tracing,

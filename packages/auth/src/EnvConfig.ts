@@ -41,17 +41,28 @@ export const parsed = <A>(name: string, parse: (value: string) => Either.Either<
 export const shown = (raw: string): string => JSON.stringify(raw.length > 64 ? `${raw.slice(0, 64)}…` : raw)
 
 /**
+ * The check behind {@link integer}, for a variable that takes more than an integer (e.g. `0` or a
+ * range, or `off`): an integer from `min` to `max` in decimal digits only, refused as
+ * `expected <expected>, got "<value>"`.
+ *
+ * @since 0.2.0
+ * @category utils
+ */
+export const parseInteger =
+  (min: number, max: number, expected = `an integer from ${min} to ${max}`) =>
+  (raw: string): Either.Either<number, string> =>
+    /^\d+$/.test(raw) && Number(raw) >= min && Number(raw) <= max
+      ? Either.right(Number(raw))
+      : Either.left(`expected ${expected}, got ${shown(raw)}`)
+
+/**
  * An integer from `min` to `max`, written in decimal digits only.
  *
  * @since 0.1.0
  * @category constructors
  */
 export const integer = (name: string, min: number, max: number): Config.Config<number> =>
-  parsed(name, (raw) =>
-    /^\d+$/.test(raw) && Number(raw) >= min && Number(raw) <= max
-      ? Either.right(Number(raw))
-      : Either.left(`expected an integer from ${min} to ${max}, got ${shown(raw)}`)
-  )
+  parsed(name, parseInteger(min, max))
 
 /**
  * A whole number of milliseconds from `min` to `max`.
@@ -61,9 +72,7 @@ export const integer = (name: string, min: number, max: number): Config.Config<n
  */
 export const millis = (name: string, min: number, max: number): Config.Config<Duration.Duration> =>
   parsed(name, (raw) =>
-    /^\d+$/.test(raw) && Number(raw) >= min && Number(raw) <= max
-      ? Either.right(Duration.millis(Number(raw)))
-      : Either.left(`expected an integer of milliseconds from ${min} to ${max}, got ${shown(raw)}`)
+    Either.map(parseInteger(min, max, `an integer of milliseconds from ${min} to ${max}`)(raw), Duration.millis)
   )
 
 /**
