@@ -151,8 +151,8 @@ export const spawnGateway = (env: Record<string, string>): Spawned => {
   return { child, stdout: () => stdout, stderr: () => stderr, exited }
 }
 
-/** Waits until the spawned gateway prints `Gateway listening on <url>` and returns the URL. */
-export const listeningUrl = async (spawned: Spawned, timeoutMs = 15_000): Promise<string> => {
+/** Waits until the spawned gateway prints `Gateway listening on <url>` and returns the URL (within the tests' 30 s, with room for a busy machine). */
+export const listeningUrl = async (spawned: Spawned, timeoutMs = 25_000): Promise<string> => {
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
     const match = /^Gateway listening on (http:\/\/\S+)$/m.exec(spawned.stdout())
