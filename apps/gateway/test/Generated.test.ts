@@ -1,8 +1,9 @@
 import { readFile } from "node:fs/promises"
 import { describe, expect, it } from "@effect/vitest"
-import { parse, print } from "graphql"
+import { parse, print, validate } from "graphql"
 import { generateAll } from "../scripts/generate.js"
 import { RefreshDocument } from "../src/client/index.js"
+import * as GraphqlSchema from "../src/GraphqlSchema.js"
 import * as GraphqlServer from "../src/GraphqlServer.js"
 
 describe("generated files", () => {
@@ -12,7 +13,13 @@ describe("generated files", () => {
     }
   }, 60_000)
 
-  it("the typed document is the operation GraphiQL opens with", () => {
-    expect(print(RefreshDocument)).toBe(print(parse(GraphqlServer.exampleOperation)))
+  it("the operation GraphiQL opens with is the typed document, and valid against the served schema", () => {
+    const opened = parse(GraphqlServer.exampleOperation)
+    expect(print(opened)).toBe(print(RefreshDocument))
+    // Validation runs no resolver.
+    const schema = GraphqlSchema.make({
+      refresh: () => Promise.reject(new Error("not called"))
+    })
+    expect(validate(schema, opened)).toEqual([])
   })
 })
