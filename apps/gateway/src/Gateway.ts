@@ -76,7 +76,10 @@ export interface Options {
   readonly decorateRefresh?:
     | ((coordinator: RefreshCoordinator.Service) => Pick<RefreshCoordinator.Service, "coordinate">)
     | undefined
-  /** The public listener's header size and timeouts; default `Hardening.httpLimits`. */
+  /**
+   * The public listener's header size and timeouts, used as given; default `Hardening.httpLimits`
+   * with the config's keep-alive timeout (`KEEP_ALIVE_TIMEOUT_MS`).
+   */
   readonly httpLimits?: Hardening.HttpLimits | undefined
   /** How often `/readyz` may probe DDN; default 5 s. */
   readonly readinessInterval?: Duration.DurationInput | undefined

@@ -18,13 +18,15 @@ export interface CoordinationStore {
   /**
    * Atomically: when an outcome is kept under `key` and it is not `seen` (one the caller has already
    * judged and turned down), returns it with the lease holder, if any; otherwise takes the lease for
-   * `holder` if it is free, or says who holds it.
+   * `holder` if it is free, or says who holds it, and then (for up to `waitMillis`, the longest a
+   * caller waits) that someone waits for its outcome, so that settling it notifies.
    */
   readonly claim: (
     key: string,
     holder: string,
     leaseMillis: number,
-    seen: string | undefined
+    seen: string | undefined,
+    waitMillis: number
   ) => Effect.Effect<Claim, RedisUnavailable>
   /** The outcome and the lease holder under `key`, as they are now. */
   readonly peek: (key: string) => Effect.Effect<Snapshot, RedisUnavailable>
@@ -33,7 +35,7 @@ export interface CoordinationStore {
     leases: ReadonlyArray<readonly [key: string, holder: string]>,
     leaseMillis: number
   ) => Effect.Effect<void, RedisUnavailable>
-  /** Atomically: keeps `outcome` for `ttlMillis`, releases `holder`'s lease, and notifies waiters. */
+  /** Atomically: keeps `outcome` for `ttlMillis`, releases `holder`'s lease, and notifies waiters, if any. */
   readonly settle: (
     key: string,
     holder: string,

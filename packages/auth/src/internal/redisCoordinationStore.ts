@@ -111,15 +111,8 @@ const traced =
           })
     )
 
-/**
- * The store over `connection`, with every key under `prefix`; `waitMillis` is the longest anyone
- * waits for a call (the refresh deadline), how long a key stays marked as waited for.
- */
-export const make = (
-  connection: RedisConnection.Service,
-  prefix: string,
-  waitMillis: number
-): Effect.Effect<CoordinationStore> =>
+/** The store over `connection`, with every key under `prefix`. */
+export const make = (connection: RedisConnection.Service, prefix: string): Effect.Effect<CoordinationStore> =>
   Effect.gen(function* () {
     const redis = defineScripts(connection.client)
     const lease = (key: string) => `${prefix}{${key}}:lease`
@@ -150,7 +143,7 @@ export const make = (
       ).pipe(Effect.map((watcher) => Deferred.await(watcher)))
 
     return {
-      claim: (key, holder, leaseMillis, seen) =>
+      claim: (key, holder, leaseMillis, seen, waitMillis) =>
         connection
           .use(() =>
             redis.ddnCoordinationClaim(

@@ -385,7 +385,7 @@ export const make = (
       seen?: string
     ): Effect.Effect<Coordinated, RefreshError | RedisUnavailable> => {
       const holder = newHolder()
-      return Effect.flatMap(store.claim(key, holder, leaseMillis, seen), (claimed) => {
+      return Effect.flatMap(store.claim(key, holder, leaseMillis, seen, deadlineMillis), (claimed) => {
         switch (claimed._tag) {
           case "Acquired":
             return acceptance.takeover

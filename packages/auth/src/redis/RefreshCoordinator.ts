@@ -24,7 +24,7 @@
  */
 import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
-import * as Duration from "effect/Duration"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
@@ -158,8 +158,8 @@ export const redisSettingsConfig: Config.Config<Option.Option<RedisSettings>> = 
 
 /**
  * `RedisOptions` from the environment: `DDN_COORDINATION_SECRET` (required),
- * `DDN_COORDINATION_FAILOVER_MS`, `DDN_COORDINATION_LEASE_MS`, the reuse window of `RefreshCoordinator.config` and the deadline of
- * `DdnAuthClient.policyConfig`.
+ * `DDN_COORDINATION_FAILOVER_MS`, `DDN_COORDINATION_LEASE_MS`, the reuse window of
+ * `RefreshCoordinator.config` and the deadline of `DdnAuthClient.policyConfig`.
  *
  * @since 0.2.0
  * @category config
@@ -191,11 +191,7 @@ export const makeRedis = (
 ): Effect.Effect<Service, never, DdnAuthClient | RedisConnection.RedisConnection | Scope.Scope> =>
   Effect.gen(function* () {
     const connection = yield* RedisConnection.RedisConnection
-    const store = yield* RedisStore.make(
-      connection,
-      options.keyPrefix ?? redisDefaults.keyPrefix,
-      Duration.toMillis(options.deadline ?? redisDefaults.deadline)
-    )
+    const store = yield* RedisStore.make(connection, options.keyPrefix ?? redisDefaults.keyPrefix)
     return yield* SharedCoordinator.make(options, store)
   })
 
