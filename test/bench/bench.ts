@@ -78,9 +78,9 @@ const rounds = values.rounds
 const warmUpSeconds = values["warm-up"]
 const memoryRequests = values["memory-requests"]
 const logLevel = (switches["log-level"] as string | undefined) ?? process.env.BENCH_LOG_LEVEL ?? "info"
-const nodeArgs = ((switches["node-args"] as string | undefined) ?? process.env.BENCH_NODE_ARGS ?? defaultNodeArgs)
-  .split(" ")
-  .filter((arg) => arg !== "")
+const nodeArgs = Options.words(
+  (switches["node-args"] as string | undefined) ?? process.env.BENCH_NODE_ARGS ?? defaultNodeArgs
+)
 const write = switches["no-write"] !== true && (!smoke || switches.write === true)
 const command = `pnpm bench${process.argv.length > 2 ? ` ${process.argv.slice(2).join(" ")}` : ""}`
 

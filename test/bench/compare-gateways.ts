@@ -16,6 +16,7 @@
 import { parseArgs } from "node:util"
 import * as Load from "./internal/Load.js"
 import * as Machine from "./internal/Machine.js"
+import * as Options from "./internal/Options.js"
 import * as Processes from "./internal/Processes.js"
 
 const { values } = parseArgs({
@@ -36,9 +37,8 @@ const rounds = Number(values.rounds)
 const seconds = Number(values.seconds)
 const connections = Number(values.connections)
 
-const words = (text: string) => text.split(" ").filter((word) => word !== "")
 const envOf = (text: string): Record<string, string> =>
-  Object.fromEntries(words(text.replaceAll(",", " ")).map((pair) => pair.split("=", 2) as [string, string]))
+  Object.fromEntries(Options.words(text.replaceAll(",", " ")).map((pair) => pair.split("=", 2) as [string, string]))
 
 const main = async () => {
   Processes.requireBuild()
@@ -51,7 +51,7 @@ const main = async () => {
   const start = (name: "A" | "B", entry: string, args: string, env: string) =>
     Processes.serve({
       name,
-      args: [...words(args), entry],
+      args: [...Options.words(args), entry],
       env: {
         PORT: "0",
         HOST: "127.0.0.1",

@@ -227,7 +227,7 @@ const main = async (): Promise<number> => {
       Processes.gateway(
         sandbox.url,
         { LOG_LEVEL: "info", ...shared },
-        (process.env.SOAK_NODE_ARGS ?? "").split(" ").filter((arg) => arg !== ""),
+        Options.words(process.env.SOAK_NODE_ARGS ?? ""),
         instances > 1 ? `gateway-${i + 1}` : "gateway"
       )
     )

@@ -73,3 +73,6 @@ export const parse = <K extends string>(options: {
   }
   return { values: numbers, smoke, switches }
 }
+
+/** The space-separated words of `text` (Node flags, `KEY=VALUE` pairs), empty ones dropped. */
+export const words = (text: string): Array<string> => text.split(" ").filter((word) => word !== "")
